@@ -1,0 +1,2 @@
+//! Benchmark of `authz::decide` (written with the authz tests).
+fn main() {}

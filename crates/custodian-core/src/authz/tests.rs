@@ -1,0 +1,1 @@
+//! Tests of authorization decisions (written next).

@@ -1,0 +1,1 @@
+//! Tests of the grant state machine (written next).
