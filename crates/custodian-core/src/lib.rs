@@ -5,6 +5,7 @@
 //! parameters ([`ports::Clock`], [`ports::Rng`]). Every requirement it enforces is cited by its id from
 //! `shared/design/requirements.md`; `docs/policy-map.md` maps each id to code and tests.
 
+pub mod approval;
 pub mod authz;
 pub mod data;
 pub mod grant;

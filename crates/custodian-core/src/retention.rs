@@ -3,7 +3,18 @@
 
 use time::Duration;
 
-use crate::id::IdError;
+use crate::id::{IdError, string_id};
+
+string_id!(
+    /// A legal hold (RET-5).
+    HoldId,
+    "hold id"
+);
+string_id!(
+    /// A deletion receipt (RET-6).
+    ReceiptId,
+    "receipt id"
+);
 
 /// A retention period in whole days: 1 to 3,650.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -1,7 +1,14 @@
 //! Client and data-subject rights requests (RGT-1..3) with statutory deadlines.
 
 use crate::data::Purpose;
+use crate::id::string_id;
 use crate::tenant::TenantId;
+
+string_id!(
+    /// A rights request.
+    RightsRequestId,
+    "rights request id"
+);
 
 /// A standing restriction or objection that [`crate::authz::decide`] enforces (RGT-1).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
