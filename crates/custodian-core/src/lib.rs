@@ -6,11 +6,14 @@
 //! `shared/design/requirements.md`; `docs/policy-map.md` maps each id to code and tests.
 
 pub mod approval;
+pub mod audit;
 pub mod authz;
 pub mod data;
 pub mod grant;
 mod id;
 pub mod incident;
+pub mod intake;
+pub mod monitor;
 pub mod personnel;
 pub mod platform;
 pub mod ports;
