@@ -142,8 +142,14 @@ pub enum Role {
 
 impl Role {
     /// Every role, in a stable order.
-    pub const ALL: [Role; 6] =
-        [Role::Admin, Role::SecurityOfficer, Role::AccountManager, Role::Analyst, Role::Fulfillment, Role::Auditor];
+    pub const ALL: [Role; 6] = [
+        Role::Admin,
+        Role::SecurityOfficer,
+        Role::AccountManager,
+        Role::Analyst,
+        Role::Fulfillment,
+        Role::Auditor,
+    ];
 
     /// The permissions of the role.
     pub fn permissions(self) -> &'static [Permission] {
@@ -263,6 +269,10 @@ impl ApiKey {
         self.revoked_at.is_none_or(|t| t > now) && self.expires_at.is_none_or(|t| t > now)
     }
 }
+
+pub mod password;
+pub mod token;
+pub mod totp;
 
 #[cfg(test)]
 mod tests;
