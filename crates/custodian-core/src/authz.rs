@@ -305,16 +305,24 @@ impl Reason {
     pub fn policy(&self) -> &'static str {
         use Reason as R;
         match self {
-            R::PermissionGranted(_) | R::ActorInactive | R::PermissionMissing(_) | R::TenantNotAssigned => "ACC-1",
+            R::PermissionGranted(_) | R::ActorInactive | R::PermissionMissing(_) | R::TenantNotAssigned => {
+                "ACC-1"
+            }
             R::MfaNotEnrolled | R::MfaMissing | R::MfaStale | R::StepUpRequired => "ACC-2",
             R::ApiKeyUnusable | R::ApiKeyCannotStepUp => "ACC-4",
             R::UnsafeEnvironment => "ENV-1",
             R::TenantMissing | R::GrantOtherTenant => "SEG-1",
-            R::SystemActionNotAllowed | R::SignalMayOnlyRevoke | R::GrantMissing | R::GrantNotActive(_) => "AUTH-1",
+            R::SystemActionNotAllowed | R::SignalMayOnlyRevoke | R::GrantMissing | R::GrantNotActive(_) => {
+                "AUTH-1"
+            }
             R::GrantOtherPlatform | R::TenantStatusUnknown => "AUTH-1",
-            R::ValidationNever | R::ValidationStale | R::AuthorizationLapsed | R::DataAccessExpired => "AUTH-2",
+            R::ValidationNever | R::ValidationStale | R::AuthorizationLapsed | R::DataAccessExpired => {
+                "AUTH-2"
+            }
             R::TargetMissing | R::TargetNotAuthorized => "AUTH-3",
-            R::GrantCovers { .. } | R::TaskUnsupported(_) | R::TaskNotEnabled(_) | R::ScopeMissing { .. } => "AUTH-4",
+            R::GrantCovers { .. } | R::TaskUnsupported(_) | R::TaskNotEnabled(_) | R::ScopeMissing { .. } => {
+                "AUTH-4"
+            }
             R::GrantInReview => "AUTH-5",
             R::PiiNotEnabled => "MIN-2",
             R::Isolated(_) => "INC-1",
@@ -368,7 +376,9 @@ impl fmt::Display for Reason {
             R::PiiNotEnabled => write!(f, "{p}: buyer pii is not enabled on the grant"),
             R::Isolated(scope) => write!(f, "{p}: isolated by an open incident ({scope:?})"),
             R::Restricted => write!(f, "{p}: processing is restricted at the client's request"),
-            R::Objection(purpose) => write!(f, "{p}: client objected to processing for `{}`", purpose.as_str()),
+            R::Objection(purpose) => {
+                write!(f, "{p}: client objected to processing for `{}`", purpose.as_str())
+            }
             R::TenantOffboarding => write!(f, "{p}: tenant is offboarding"),
             R::TenantStatusUnknown => write!(f, "{p}: tenant status unknown"),
         }
@@ -412,7 +422,8 @@ pub fn decide(request: &Request, ctx: &Context<'_>, now: OffsetDateTime) -> Deci
     let action = request.action;
 
     // ENV-1
-    if ctx.environment == Environment::Production && (!ctx.environment_violations.is_empty() || !ctx.mfa_required)
+    if ctx.environment == Environment::Production
+        && (!ctx.environment_violations.is_empty() || !ctx.mfa_required)
     {
         reasons.push(Reason::UnsafeEnvironment);
     }
@@ -505,7 +516,13 @@ fn check_actor(request: &Request, ctx: &Context<'_>, now: OffsetDateTime, reason
     }
 }
 
-fn check_mfa(session: &PersonSession, action: Action, ctx: &Context<'_>, now: OffsetDateTime, reasons: &mut Vec<Reason>) {
+fn check_mfa(
+    session: &PersonSession,
+    action: Action,
+    ctx: &Context<'_>,
+    now: OffsetDateTime,
+    reasons: &mut Vec<Reason>,
+) {
     // Outside production MFA may be switched off for local work; in production `mfa_required = false` is
     // itself a deny (ENV-1 above). Step-up is enforced whenever MFA is required.
     if !ctx.mfa_required {
@@ -534,7 +551,9 @@ fn check_tenant_state(request: &Request, ctx: &Context<'_>, reasons: &mut Vec<Re
     if action.is_processing() {
         match ctx.tenant_status {
             Some(TenantStatus::Active) => {}
-            Some(TenantStatus::Offboarding | TenantStatus::Offboarded) => reasons.push(Reason::TenantOffboarding),
+            Some(TenantStatus::Offboarding | TenantStatus::Offboarded) => {
+                reasons.push(Reason::TenantOffboarding)
+            }
             None => reasons.push(Reason::TenantStatusUnknown),
         }
     }
@@ -556,7 +575,11 @@ fn check_isolation(request: &Request, ctx: &Context<'_>, reasons: &mut Vec<Reaso
     // Revocation, incident handling and audit stay possible inside an isolated scope.
     if matches!(
         request.action,
-        Action::RevokeGrant | Action::ManageIncident | Action::ReadAudit | Action::VerifyAudit | Action::PlaceHold
+        Action::RevokeGrant
+            | Action::ManageIncident
+            | Action::ReadAudit
+            | Action::VerifyAudit
+            | Action::PlaceHold
     ) {
         return;
     }
@@ -579,7 +602,13 @@ fn check_isolation(request: &Request, ctx: &Context<'_>, reasons: &mut Vec<Reaso
     }
 }
 
-fn check_grant(request: &Request, ctx: &Context<'_>, task: Task, now: OffsetDateTime, reasons: &mut Vec<Reason>) {
+fn check_grant(
+    request: &Request,
+    ctx: &Context<'_>,
+    task: Task,
+    now: OffsetDateTime,
+    reasons: &mut Vec<Reason>,
+) {
     let Some(grant) = ctx.grant else {
         reasons.push(Reason::GrantMissing);
         return;
@@ -598,33 +627,38 @@ fn check_grant(request: &Request, ctx: &Context<'_>, task: Task, now: OffsetDate
         Freshness::Stale => reasons.push(Reason::ValidationStale),
         Freshness::Never => reasons.push(Reason::ValidationNever),
     }
-    if let Some(evidence) = grant.evidence() {
-        if evidence.expires_at.is_some_and(|t| t <= now) {
+    let evidence = grant.evidence();
+    if let Some(e) = evidence {
+        if e.expires_at.is_some_and(|t| t <= now) {
             reasons.push(Reason::AuthorizationLapsed);
         }
-        if evidence.data_access_expires_at.is_some_and(|t| t <= now) {
+        if e.data_access_expires_at.is_some_and(|t| t <= now) {
             reasons.push(Reason::DataAccessExpired);
         }
-        match &request.target {
-            None => reasons.push(Reason::TargetMissing),
-            Some(t) if t.platform() != grant.platform => reasons.push(Reason::GrantOtherPlatform),
-            Some(t) if !evidence.accounts.contains(t) => reasons.push(Reason::TargetNotAuthorized),
-            Some(_) => {}
+    }
+    // Without evidence no account is authorized and no scope is granted.
+    match &request.target {
+        None => reasons.push(Reason::TargetMissing),
+        Some(t) if t.platform() != grant.platform => reasons.push(Reason::GrantOtherPlatform),
+        Some(t) if !evidence.is_some_and(|e| e.accounts.contains(t)) => {
+            reasons.push(Reason::TargetNotAuthorized)
         }
-        match required_scopes(grant.platform, task) {
-            Err(_) => reasons.push(Reason::TaskUnsupported(task)),
-            Ok(required) => {
-                let missing = missing_scopes(&evidence.scopes, required);
-                if !missing.is_empty() {
-                    reasons.push(Reason::ScopeMissing {
-                        task,
-                        scopes: missing.into_iter().map(str::to_owned).collect(),
-                    });
-                }
+        Some(_) => {}
+    }
+    match required_scopes(grant.platform, task) {
+        Err(_) => reasons.push(Reason::TaskUnsupported(task)),
+        Ok(required) => {
+            let missing = match evidence {
+                Some(e) => missing_scopes(&e.scopes, required),
+                None => required.to_vec(),
+            };
+            if !missing.is_empty() {
+                reasons.push(Reason::ScopeMissing {
+                    task,
+                    scopes: missing.into_iter().map(str::to_owned).collect(),
+                });
             }
         }
-    } else if request.target.is_none() {
-        reasons.push(Reason::TargetMissing);
     }
     if !grant.tasks.contains(&task) {
         reasons.push(Reason::TaskNotEnabled(task));

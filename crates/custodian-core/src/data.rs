@@ -16,8 +16,8 @@ use crate::platform::AccountRef;
 use crate::tenant::TenantId;
 
 pub use sealed::{
-    BuyerPii, ContactDetails, DataKey, KeyVersion, PostalAddress, SealError, SealPayload, Sealed, SealContext,
-    open, seal,
+    BuyerPii, ContactDetails, DataKey, KeyVersion, PostalAddress, SealContext, SealError, SealPayload,
+    Sealed, open, seal,
 };
 
 /// What a stored datum is (CLS-1). Handling rules (retention, encryption, audit of reads) follow from it.
@@ -217,7 +217,11 @@ impl Currency {
     pub fn new(raw: &str) -> Result<Self, IdError> {
         match raw.as_bytes() {
             [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),
-            _ => Err(IdError::Format { kind: "currency", value: shorten(raw), expected: "three uppercase letters" }),
+            _ => Err(IdError::Format {
+                kind: "currency",
+                value: shorten(raw),
+                expected: "three uppercase letters",
+            }),
         }
     }
 

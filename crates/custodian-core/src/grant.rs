@@ -105,7 +105,9 @@ impl fmt::Display for EvidenceChange {
             EvidenceChange::AccountsRemoved(a) => {
                 write!(f, "accounts removed: {}", crate::id::join(a.iter(), ", "))
             }
-            EvidenceChange::ScopesShrunk(s) => write!(f, "scopes removed: {}", crate::id::join(s.iter(), ", ")),
+            EvidenceChange::ScopesShrunk(s) => {
+                write!(f, "scopes removed: {}", crate::id::join(s.iter(), ", "))
+            }
         }
     }
 }
@@ -115,18 +117,15 @@ impl fmt::Display for EvidenceChange {
 pub fn detect_changes(previous: &GrantEvidence, current: &GrantEvidence) -> Vec<EvidenceChange> {
     let mut changes = Vec::new();
     if previous.owner != current.owner {
-        changes.push(EvidenceChange::OwnerChanged { from: previous.owner.clone(), to: current.owner.clone() });
+        changes
+            .push(EvidenceChange::OwnerChanged { from: previous.owner.clone(), to: current.owner.clone() });
     }
     let removed: BTreeSet<AccountRef> = previous.accounts.difference(&current.accounts).cloned().collect();
     if !removed.is_empty() {
         changes.push(EvidenceChange::AccountsRemoved(removed));
     }
-    let shrunk: BTreeSet<Scope> = previous
-        .scopes
-        .iter()
-        .filter(|s| !current.scopes.iter().any(|c| c.satisfies(s)))
-        .cloned()
-        .collect();
+    let shrunk: BTreeSet<Scope> =
+        previous.scopes.iter().filter(|s| !current.scopes.iter().any(|c| c.satisfies(s))).cloned().collect();
     if !shrunk.is_empty() {
         changes.push(EvidenceChange::ScopesShrunk(shrunk));
     }
@@ -207,7 +206,13 @@ pub enum RevalidateOutcome {
 
 impl Grant {
     /// A new grant in `pending`, with the tasks the client enabled and the PII switch off.
-    pub fn new(id: GrantId, tenant: TenantId, platform: Platform, tasks: BTreeSet<Task>, now: OffsetDateTime) -> Self {
+    pub fn new(
+        id: GrantId,
+        tenant: TenantId,
+        platform: Platform,
+        tasks: BTreeSet<Task>,
+        now: OffsetDateTime,
+    ) -> Self {
         Self {
             id,
             tenant,
@@ -238,7 +243,19 @@ impl Grant {
         created_at: OffsetDateTime,
         updated_at: OffsetDateTime,
     ) -> Self {
-        Self { id, tenant, platform, state, tasks, pii_enabled, evidence, review, revocation, created_at, updated_at }
+        Self {
+            id,
+            tenant,
+            platform,
+            state,
+            tasks,
+            pii_enabled,
+            evidence,
+            review,
+            revocation,
+            created_at,
+            updated_at,
+        }
     }
 
     /// The current state.
@@ -281,7 +298,8 @@ impl Grant {
     }
 
     fn check_evidence(&self, evidence: &GrantEvidence) -> Result<(), GrantError> {
-        if let Some(found) = evidence.accounts.iter().map(AccountRef::platform).find(|p| *p != self.platform) {
+        if let Some(found) = evidence.accounts.iter().map(AccountRef::platform).find(|p| *p != self.platform)
+        {
             return Err(GrantError::WrongPlatform { expected: self.platform, found });
         }
         if let Some(prev) = &self.evidence
@@ -307,7 +325,11 @@ impl Grant {
     /// Applies a new validation to an active grant: refreshes the evidence, or moves to `needs_review` when
     /// the owner changed, an account disappeared or a scope was removed (AUTH-5). In `needs_review` the new
     /// evidence is recorded and further changes are added to the review reasons.
-    pub fn revalidate(&mut self, evidence: GrantEvidence, now: OffsetDateTime) -> Result<RevalidateOutcome, GrantError> {
+    pub fn revalidate(
+        &mut self,
+        evidence: GrantEvidence,
+        now: OffsetDateTime,
+    ) -> Result<RevalidateOutcome, GrantError> {
         if !matches!(self.state, GrantState::Active | GrantState::NeedsReview) {
             return Err(self.illegal(GrantEvent::Revalidate));
         }

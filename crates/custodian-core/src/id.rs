@@ -107,6 +107,7 @@ pub(crate) fn join<T: fmt::Display>(items: impl IntoIterator<Item = T>, sep: &st
 }
 
 #[cfg(test)]
+#[expect(unreachable_pub, reason = "the macro declares public ids; this one is test-only")]
 mod tests {
     use super::*;
 
@@ -120,6 +121,7 @@ mod tests {
     #[test]
     fn id_rules() {
         check("abc-123_x.y:z", Ok(()));
+        assert_eq!(TestId::new("a.b").unwrap().as_str(), "a.b");
         check("", Err(IdError::Empty { kind: "test id" }));
         check("a b", Err(IdError::BadChar { kind: "test id", at: 1 }));
         check("a\0b", Err(IdError::BadChar { kind: "test id", at: 1 }));

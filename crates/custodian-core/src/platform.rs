@@ -341,7 +341,10 @@ pub struct UnsupportedTaskError {
 
 /// The minimal scopes `task` needs on `platform` (AUTH-4). The single source of truth for consent URLs
 /// and for the authorization check.
-pub fn required_scopes(platform: Platform, task: Task) -> Result<&'static [&'static str], UnsupportedTaskError> {
+pub fn required_scopes(
+    platform: Platform,
+    task: Task,
+) -> Result<&'static [&'static str], UnsupportedTaskError> {
     use Platform as P;
     use Task as T;
     let scopes: &'static [&'static str] = match (platform, task) {
@@ -373,7 +376,10 @@ pub fn validation_scopes(platform: Platform) -> &'static [&'static str] {
 
 /// The scopes a consent URL asks for: validation scopes plus the union of the enabled tasks' scopes, and
 /// nothing else (AUTH-4). Fails if any enabled task is not offered on the platform.
-pub fn consent_scopes(platform: Platform, tasks: &BTreeSet<Task>) -> Result<BTreeSet<Scope>, UnsupportedTaskError> {
+pub fn consent_scopes(
+    platform: Platform,
+    tasks: &BTreeSet<Task>,
+) -> Result<BTreeSet<Scope>, UnsupportedTaskError> {
     let mut out = BTreeSet::new();
     for raw in validation_scopes(platform) {
         out.insert(Scope((*raw).to_owned()));
@@ -394,7 +400,11 @@ pub fn consent_scopes(platform: Platform, tasks: &BTreeSet<Task>) -> Result<BTre
 
 /// Scopes from `required` that `granted` does not satisfy.
 pub fn missing_scopes<'a>(granted: &BTreeSet<Scope>, required: &'a [&'a str]) -> Vec<&'a str> {
-    required.iter().copied().filter(|r| !granted.iter().any(|g| g.0 == *r || g.satisfies(&Scope((*r).to_owned())))).collect()
+    required
+        .iter()
+        .copied()
+        .filter(|r| !granted.iter().any(|g| g.0 == *r || g.satisfies(&Scope((*r).to_owned()))))
+        .collect()
 }
 
 /// Checks a raw scope list from a platform response and keeps the valid ones (invalid entries are dropped

@@ -159,7 +159,9 @@ impl<T> Clone for Sealed<T> {
 
 impl<T> PartialEq for Sealed<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.key_version == other.key_version && self.nonce == other.nonce && self.ciphertext == other.ciphertext
+        self.key_version == other.key_version
+            && self.nonce == other.nonce
+            && self.ciphertext == other.ciphertext
     }
 }
 
@@ -252,7 +254,12 @@ impl Decoder<'_> {
 }
 
 /// Seals `value` under `key`, bound to `ctx`, with a fresh random nonce from `rng`.
-pub fn seal<T: SealPayload>(key: &DataKey, ctx: &SealContext, value: &T, rng: &dyn Rng) -> Result<Sealed<T>, SealError> {
+pub fn seal<T: SealPayload>(
+    key: &DataKey,
+    ctx: &SealContext,
+    value: &T,
+    rng: &dyn Rng,
+) -> Result<Sealed<T>, SealError> {
     let mut enc = Encoder::default();
     value.encode(&mut enc);
     let mut nonce = [0u8; 12];

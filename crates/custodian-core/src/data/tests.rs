@@ -108,7 +108,8 @@ fn nothing_secret_in_debug() {
     for secret in ["Ada", "ada@example.com", "Westlake", "98121", "Seattle", "AAAA", "65, 65"] {
         assert!(!printed.contains(secret), "{secret} leaked in {printed}");
     }
-    expect_test::expect![[r#"DataKey { version: KeyVersion(1), key: "[REDACTED]" }"#]].assert_eq(&format!("{k:?}"));
+    expect_test::expect![[r#"DataKey { version: KeyVersion(1), key: "[REDACTED]" }"#]]
+        .assert_eq(&format!("{k:?}"));
 }
 
 #[test]

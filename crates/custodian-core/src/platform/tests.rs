@@ -22,7 +22,11 @@ fn consent_asks_only_for_enabled_tasks() {
     check_consent(Platform::Meta, &[Task::ReadReporting, Task::ChangeCampaign], &["ads_management"]);
     check_consent(Platform::TikTok, &[Task::ReadReporting], &["100", "4"]);
     check_consent(Platform::TikTok, &[Task::ReadReporting, Task::ReadCampaigns], &["100", "200", "4"]);
-    check_consent(Platform::TikTokShop, &[Task::ReadOrders], &["seller.authorization.info", "seller.order.info"]);
+    check_consent(
+        Platform::TikTokShop,
+        &[Task::ReadOrders],
+        &["seller.authorization.info", "seller.order.info"],
+    );
     check_consent(Platform::Amazon, &[Task::ReadOrders], &["Inventory_and_Order_Tracking"]);
     check_consent(
         Platform::Amazon,
@@ -30,7 +34,11 @@ fn consent_asks_only_for_enabled_tasks() {
         &["Direct_to_Consumer_Shipping", "Inventory_and_Order_Tracking"],
     );
     check_consent(Platform::Ebay, &[Task::ReadOrders], &[EBAY_FULFILLMENT_READONLY]);
-    check_consent(Platform::Ebay, &[Task::ReadOrders, Task::UpdateStock], &[EBAY_FULFILLMENT_READONLY, EBAY_INVENTORY]);
+    check_consent(
+        Platform::Ebay,
+        &[Task::ReadOrders, Task::UpdateStock],
+        &[EBAY_FULFILLMENT_READONLY, EBAY_INVENTORY],
+    );
 }
 
 #[test]
