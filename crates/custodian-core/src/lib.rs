@@ -19,6 +19,7 @@ pub mod platform;
 pub mod ports;
 pub mod retention;
 pub mod rights;
+pub mod service;
 pub mod tenant;
 
 pub use id::{IdError, MAX_ID_LEN};

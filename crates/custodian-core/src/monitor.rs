@@ -60,6 +60,9 @@ pub enum AlertKind {
     NegativeValue,
     /// A total differs from the sum of its parts.
     SumMismatch,
+    /// A platform announced that a grant's authorization expires soon (TikTok Shop
+    /// `UPCOMING_AUTHORIZATION_EXPIRATION`).
+    AuthorizationExpiring,
 }
 
 impl AlertKind {
@@ -73,6 +76,7 @@ impl AlertKind {
             AlertKind::SeriesGap => "series_gap",
             AlertKind::NegativeValue => "negative_value",
             AlertKind::SumMismatch => "sum_mismatch",
+            AlertKind::AuthorizationExpiring => "authorization_expiring",
         }
     }
 }

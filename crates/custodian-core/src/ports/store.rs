@@ -1,6 +1,8 @@
 //! Storage ports. Every method is scoped to one tenant unless its doc says otherwise (SEG-1), and every
 //! mutating method takes the audit events that describe it: the store MUST append them in the same
-//! transaction as the change, and MUST write nothing if the append fails (AUD-2).
+//! transaction as the change, to the chain of the record's tenant (the system chain,
+//! [`crate::audit::system_tenant`], for global records: people, API keys, incidents), and MUST write nothing
+//! if the append fails (AUD-2).
 
 use std::fmt;
 
@@ -191,11 +193,14 @@ pub trait DatasetStore: Send + Sync {
     /// Reads, ordered by natural key.
     async fn stock(&self, query: &DatasetQuery) -> Result<Vec<StockLevel>, StoreError>;
 
-    /// Records of `kind` stored before `stored_before`, oldest first, at most `limit` (retention, RET-4).
+    /// Records of `kind` still holding data of `class`, stored before `stored_before`, ordered by
+    /// (`stored_at`, key), at most `limit` (retention, RET-4). For `class` = buyer PII only orders that still
+    /// carry sealed PII are returned. `RecordMeta::class` is `class`.
     async fn expired(
         &self,
         tenant: &TenantId,
         kind: RecordKind,
+        class: DataClass,
         stored_before: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<RecordMeta>, StoreError>;
