@@ -182,6 +182,7 @@ pub enum GrantEvent {
     ApproveReview,
     Revoke,
     Expire,
+    SetPii,
 }
 
 /// A transition the state machine does not allow.
@@ -381,6 +382,16 @@ impl Grant {
             return Err(self.illegal(GrantEvent::Expire));
         }
         self.state = GrantState::Expired;
+        self.updated_at = now;
+        Ok(())
+    }
+
+    /// Switches buyer PII on or off (MIN-2). Refused on a terminal grant.
+    pub fn set_pii_enabled(&mut self, enabled: bool, now: OffsetDateTime) -> Result<(), GrantError> {
+        if self.state.is_terminal() {
+            return Err(GrantError::IllegalTransition { from: self.state, event: GrantEvent::SetPii });
+        }
+        self.pii_enabled = enabled;
         self.updated_at = now;
         Ok(())
     }

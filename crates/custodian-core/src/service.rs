@@ -17,16 +17,16 @@ use std::sync::Arc;
 
 use time::{Date, Duration, OffsetDateTime};
 
-use crate::authz::{Action, Actor, Context, Decision, Environment, Request, decide};
 use crate::audit::{AccessDecided, ActorRef, AuditEvent, NewAuditEvent, system_tenant};
+use crate::authz::{Action, Actor, Context, Decision, Environment, Request, decide};
 use crate::data::Purpose;
 use crate::grant::{DEFAULT_FRESHNESS, Grant, GrantError};
 use crate::incident::{IncidentError, NotificationPolicy, active_isolations};
 use crate::platform::{AccountRef, Platform};
 use crate::ports::{
-    AuditLog, Authorizer, BoxError, CampaignControl, CaseStore, Clock, CommerceChannel, DatasetStore, GrantStore,
-    KeyError, KeyManager, Notifier, PersonnelStore, PlatformError, ReportingSource, Rng, SecretStore,
-    SecretStoreError, SignalError, SignalVerifier, StoreError, TenantStore,
+    AuditLog, Authorizer, BoxError, CampaignControl, CaseStore, Clock, CommerceChannel, DatasetStore,
+    GrantStore, KeyError, KeyManager, Notifier, PersonnelStore, PlatformError, ReportingSource, Rng,
+    SecretStore, SecretStoreError, SignalError, SignalVerifier, StoreError, TenantStore,
 };
 use crate::retention::{HoldError, ReceiptError, RetentionPolicy};
 use crate::rights::{RightsError, restriction_for};
@@ -176,8 +176,12 @@ impl From<StoreError> for ServiceError {
 impl From<SecretStoreError> for ServiceError {
     fn from(e: SecretStoreError) -> Self {
         match e {
-            SecretStoreError::NotFound => ServiceError::Conflict("credentials for the grant are missing".into()),
-            SecretStoreError::Conflict { .. } => ServiceError::Conflict("credentials changed concurrently".into()),
+            SecretStoreError::NotFound => {
+                ServiceError::Conflict("credentials for the grant are missing".into())
+            }
+            SecretStoreError::Conflict { .. } => {
+                ServiceError::Conflict("credentials changed concurrently".into())
+            }
             other => ServiceError::Unavailable("secret store", Box::new(other)),
         }
     }
@@ -316,7 +320,8 @@ impl Services {
             (Some(t), Some(_)) => t.clone(),
             _ => system_tenant(),
         };
-        let event = NewAuditEvent::new(now, ActorRef::from(actor), AccessDecided::from_decision(&request, &decision));
+        let event =
+            NewAuditEvent::new(now, ActorRef::from(actor), AccessDecided::from_decision(&request, &decision));
         self.deps.audit.append(&chain, vec![event]).await.map_err(|_| ServiceError::AuditUnavailable)?;
         if decision.is_allowed() { Ok(decision) } else { Err(ServiceError::Denied(decision)) }
     }
@@ -327,7 +332,11 @@ impl Services {
     }
 
     /// Appends events to a chain on their own (for events not tied to a store write). Fail closed.
-    pub(crate) async fn audit(&self, chain: &TenantId, events: Vec<NewAuditEvent>) -> Result<(), ServiceError> {
+    pub(crate) async fn audit(
+        &self,
+        chain: &TenantId,
+        events: Vec<NewAuditEvent>,
+    ) -> Result<(), ServiceError> {
         self.deps.audit.append(chain, events).await.map(|_| ()).map_err(|_| ServiceError::AuditUnavailable)
     }
 }

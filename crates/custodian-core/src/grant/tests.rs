@@ -61,6 +61,7 @@ fn check_illegal(g: &mut Grant, event: GrantEvent) {
         GrantEvent::ApproveReview => g.approve_review(t0()),
         GrantEvent::Revoke => g.revoke(RevocationCause::Offboarding, t0()),
         GrantEvent::Expire => g.expire(t0()),
+        GrantEvent::SetPii => g.set_pii_enabled(true, t0()),
     };
     assert_eq!(result, Err(GrantError::IllegalTransition { from, event }));
     assert_eq!(g.state(), from, "a refused transition changes nothing");
@@ -91,6 +92,7 @@ fn illegal_transitions_are_errors() {
             GrantEvent::ApproveReview,
             GrantEvent::Revoke,
             GrantEvent::Expire,
+            GrantEvent::SetPii,
         ] {
             check_illegal(&mut g, e);
         }

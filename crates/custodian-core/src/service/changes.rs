@@ -34,8 +34,12 @@ impl Services {
     ) -> Result<ChangeRequest, ServiceError> {
         let session = person_of(actor)?;
         let grant = self.deps.grants.grant(tenant, grant_id).await?;
-        let subject =
-            Subject { tenant: Some(tenant), target: Some(diff.account()), grant: Some(&grant), ..Subject::default() };
+        let subject = Subject {
+            tenant: Some(tenant),
+            target: Some(diff.account()),
+            grant: Some(&grant),
+            ..Subject::default()
+        };
         self.authorize(actor, Action::ProposeChange, subject).await?;
         if diff.account().platform() != grant.platform {
             return Err(ServiceError::Invalid("the change targets another platform than the grant".into()));
@@ -55,7 +59,12 @@ impl Services {
 
     /// Approves a change: a different person than the proposer, with a fresh MFA verification (the
     /// decision checks step-up; the change checks four eyes).
-    pub async fn approve_change(&self, actor: &Actor, tenant: &TenantId, id: &ChangeId) -> Result<ChangeRequest, ServiceError> {
+    pub async fn approve_change(
+        &self,
+        actor: &Actor,
+        tenant: &TenantId,
+        id: &ChangeId,
+    ) -> Result<ChangeRequest, ServiceError> {
         let session = person_of(actor)?;
         let mut change = self.deps.cases.change(tenant, id).await?;
         let grant = self.deps.grants.grant(tenant, change.grant()).await?;
@@ -66,7 +75,12 @@ impl Services {
             ..Subject::default()
         };
         self.authorize(actor, Action::ApproveChange, subject).await?;
-        change.approve(&session.person.id, session.mfa_verified_at, self.now(), self.settings.step_up_max_age)?;
+        change.approve(
+            &session.person.id,
+            session.mfa_verified_at,
+            self.now(),
+            self.settings.step_up_max_age,
+        )?;
         let event = ChangeApproved::new(change.id().clone(), Hash(*change.diff_hash()));
         self.deps.cases.put_change(&change, vec![self.event(actor, event)]).await?;
         Ok(change)
@@ -83,8 +97,12 @@ impl Services {
     ) -> Result<ChangeExecution, ServiceError> {
         let mut change = self.deps.cases.change(tenant, id).await?;
         let grant = self.fresh_grant(tenant, change.grant()).await?;
-        let subject =
-            Subject { tenant: Some(tenant), target: Some(diff.account()), grant: Some(&grant), ..Subject::default() };
+        let subject = Subject {
+            tenant: Some(tenant),
+            target: Some(diff.account()),
+            grant: Some(&grant),
+            ..Subject::default()
+        };
         self.authorize(actor, Action::ExecuteChange, subject).await?;
         change.authorize_execution(diff, self.now())?;
         let control = self
@@ -93,7 +111,8 @@ impl Services {
             .clone()
             .ok_or(ServiceError::PlatformNotConfigured(grant.platform))?;
         let credentials = self.credentials(actor, &grant).await?;
-        let target = Target { tenant: tenant.clone(), grant: grant.id.clone(), account: diff.account().clone() };
+        let target =
+            Target { tenant: tenant.clone(), grant: grant.id.clone(), account: diff.account().clone() };
         let applied = match control.apply(&target, &credentials, diff).await {
             Ok(()) => control.read_back(&target, &credentials, diff.campaign()).await,
             Err(e) => Err(e),

@@ -73,7 +73,8 @@ impl Services {
         }
         consent_scopes(platform, &tasks).map_err(|e| ServiceError::Invalid(e.to_string()))?;
         let adapters = self.platform(platform)?;
-        let grant = Grant::new(GrantId::new(self.new_id("grant"))?, tenant.clone(), platform, tasks, self.now());
+        let grant =
+            Grant::new(GrantId::new(self.new_id("grant"))?, tenant.clone(), platform, tasks, self.now());
         let state = self.new_id("state");
         let consent_url = adapters.authorizer.consent_url(&ConsentRequest {
             tenant: tenant.clone(),
@@ -82,7 +83,8 @@ impl Services {
             redirect_uri: redirect_uri.to_owned(),
             state: state.clone(),
         })?;
-        let event = GrantChanged::new(grant.id.clone(), platform, None, GrantState::Pending, "consent started");
+        let event =
+            GrantChanged::new(grant.id.clone(), platform, None, GrantState::Pending, "consent started");
         self.deps.grants.insert_grant(&grant, vec![self.event(actor, event)]).await?;
         Ok(ConnectStart { grant, consent_url, state })
     }
@@ -156,7 +158,11 @@ impl Services {
         self.revalidate(actor, grant).await
     }
 
-    pub(super) async fn revalidate(&self, actor: &Actor, mut grant: Grant) -> Result<ValidationOutcome, ServiceError> {
+    pub(super) async fn revalidate(
+        &self,
+        actor: &Actor,
+        mut grant: Grant,
+    ) -> Result<ValidationOutcome, ServiceError> {
         if !matches!(grant.state(), GrantState::Active | GrantState::NeedsReview) {
             return Err(ServiceError::Conflict(format!("grant is {}", grant.state())));
         }
@@ -195,19 +201,30 @@ impl Services {
 
     /// The grant, re-validated first if its validation is not fresh (AUTH-2: before work starts). Runs the
     /// validation as the system.
-    pub(super) async fn fresh_grant(&self, tenant: &TenantId, grant_id: &GrantId) -> Result<Grant, ServiceError> {
+    pub(super) async fn fresh_grant(
+        &self,
+        tenant: &TenantId,
+        grant_id: &GrantId,
+    ) -> Result<Grant, ServiceError> {
         let grant = self.deps.grants.grant(tenant, grant_id).await?;
-        if grant.state() != GrantState::Active || grant.freshness(self.now(), self.settings.freshness) == Freshness::Fresh
+        if grant.state() != GrantState::Active
+            || grant.freshness(self.now(), self.settings.freshness) == Freshness::Fresh
         {
             return Ok(grant);
         }
         match self.validate(&Actor::System, tenant, grant_id).await? {
-            ValidationOutcome::Active(g) | ValidationOutcome::NeedsReview(g) | ValidationOutcome::Expired(g) => Ok(g),
+            ValidationOutcome::Active(g)
+            | ValidationOutcome::NeedsReview(g)
+            | ValidationOutcome::Expired(g) => Ok(g),
         }
     }
 
     /// The grant's credentials, refreshed (and stored back with check-and-set) if about to expire.
-    pub(super) async fn credentials(&self, actor: &Actor, grant: &Grant) -> Result<Credentials, ServiceError> {
+    pub(super) async fn credentials(
+        &self,
+        actor: &Actor,
+        grant: &Grant,
+    ) -> Result<Credentials, ServiceError> {
         let (credentials, version) = self.deps.secrets.get(&grant.tenant, &grant.id).await?;
         if !credentials.access_needs_refresh(self.now(), self.settings.refresh_margin) {
             return Ok(credentials);
@@ -226,8 +243,11 @@ impl Services {
         match authorizer.refresh(credentials).await {
             Ok(fresh) => {
                 self.deps.secrets.put(&grant.tenant, &grant.id, &fresh, Some(version)).await?;
-                self.audit(&grant.tenant, vec![self.event(actor, SecretAccessed::new(grant.id.clone(), SecretOperation::Put))])
-                    .await?;
+                self.audit(
+                    &grant.tenant,
+                    vec![self.event(actor, SecretAccessed::new(grant.id.clone(), SecretOperation::Put))],
+                )
+                .await?;
                 Ok(fresh)
             }
             Err(PlatformError::Revoked { detail }) => {
@@ -238,8 +258,41 @@ impl Services {
         }
     }
 
+    /// Turns the grant's buyer PII switch on or off (MIN-2). Turning it on does not fetch anything by
+    /// itself; it lets later syncs request PII if the grant's scopes allow it.
+    pub async fn set_pii_enabled(
+        &self,
+        actor: &Actor,
+        tenant: &TenantId,
+        grant_id: &GrantId,
+        enabled: bool,
+    ) -> Result<Grant, ServiceError> {
+        let mut grant = self.deps.grants.grant(tenant, grant_id).await?;
+        self.authorize(
+            actor,
+            Action::ConnectGrant,
+            Subject { tenant: Some(tenant), grant: Some(&grant), ..Subject::default() },
+        )
+        .await?;
+        if !grant.platform.is_commerce() && enabled {
+            return Err(ServiceError::Invalid("buyer pii exists only on commerce platforms".into()));
+        }
+        let expected = grant.updated_at();
+        grant.set_pii_enabled(enabled, self.now())?;
+        let detail = if enabled { "buyer pii switched on" } else { "buyer pii switched off" };
+        let event =
+            GrantChanged::new(grant.id.clone(), grant.platform, Some(grant.state()), grant.state(), detail);
+        self.deps.grants.save_grant(&grant, expected, vec![self.event(actor, event)]).await?;
+        Ok(grant)
+    }
+
     /// Re-approves a grant in review as it now is (AUTH-5).
-    pub async fn approve_review(&self, actor: &Actor, tenant: &TenantId, grant_id: &GrantId) -> Result<Grant, ServiceError> {
+    pub async fn approve_review(
+        &self,
+        actor: &Actor,
+        tenant: &TenantId,
+        grant_id: &GrantId,
+    ) -> Result<Grant, ServiceError> {
         let mut grant = self.deps.grants.grant(tenant, grant_id).await?;
         self.authorize(
             actor,
@@ -280,13 +333,18 @@ impl Services {
         let from = grant.state();
         let expected = grant.updated_at();
         grant.revoke(cause, self.now())?;
-        let event = GrantChanged::new(grant.id.clone(), grant.platform, Some(from), GrantState::Revoked, "revoked");
+        let event =
+            GrantChanged::new(grant.id.clone(), grant.platform, Some(from), GrantState::Revoked, "revoked");
         self.deps.grants.save_grant(&grant, expected, vec![self.event(actor, event)]).await?;
         self.purge_grant(actor, &grant, DeletionCause::Revocation).await
     }
 
     /// The platform rejected the credentials for good: revoke as the system and purge.
-    pub(super) async fn revoke_on_platform_rejection(&self, grant: &Grant, detail: String) -> Result<(), ServiceError> {
+    pub(super) async fn revoke_on_platform_rejection(
+        &self,
+        grant: &Grant,
+        detail: String,
+    ) -> Result<(), ServiceError> {
         let cause = RevocationCause::CredentialsRejected { detail };
         match self.revoke(&Actor::System, &grant.tenant, &grant.id, cause).await {
             Ok(_) => Ok(()),
@@ -312,7 +370,8 @@ impl Services {
         let plan = purge_plan(tenant, &grant.id, grant.platform, &holds, started);
         let scope = KeyScope::grant(tenant, &grant.id);
         let receipt_id = ReceiptId::new(self.new_id("receipt"))?;
-        let mut builder = DeletionReceipt::builder(receipt_id, tenant.clone(), Some(grant.id.clone()), cause, started);
+        let mut builder =
+            DeletionReceipt::builder(receipt_id, tenant.clone(), Some(grant.id.clone()), cause, started);
         let mut audit = Vec::new();
 
         let mut keys = 0;
@@ -374,8 +433,13 @@ impl Services {
     /// Handles an incoming platform signal (AUTH-6): verifies it, audits it either way, and acts: revoke and
     /// purge every matching grant, raise an expiry alert, or answer an endpoint challenge. Unverifiable
     /// signals are rejected and audited.
-    pub async fn handle_signal(&self, platform: Platform, raw: &RawSignal) -> Result<SignalOutcome, ServiceError> {
-        let verifier = self.platform(platform)?.signals.clone().ok_or(ServiceError::PlatformNotConfigured(platform))?;
+    pub async fn handle_signal(
+        &self,
+        platform: Platform,
+        raw: &RawSignal,
+    ) -> Result<SignalOutcome, ServiceError> {
+        let verifier =
+            self.platform(platform)?.signals.clone().ok_or(ServiceError::PlatformNotConfigured(platform))?;
         let actor = Actor::PlatformSignal(platform);
         let signal = match verifier.verify(raw).await {
             Ok(s) => s,
@@ -414,7 +478,9 @@ impl Services {
             }
             SignalKind::Deauthorized | SignalKind::DeletionRequested { .. } => {
                 let located = match &signal.subject {
-                    Some(SignalSubject::Account(account)) => self.deps.grants.locate_by_account(platform, account).await?,
+                    Some(SignalSubject::Account(account)) => {
+                        self.deps.grants.locate_by_account(platform, account).await?
+                    }
                     Some(SignalSubject::Owner(owner)) => {
                         self.deps.grants.locate_by_owner(platform, owner.as_str()).await?
                     }
@@ -433,7 +499,11 @@ impl Services {
                     let cause = RevocationCause::PlatformSignal { platform, signal: kind.to_owned() };
                     receipts.push(self.revoke(&actor, &tenant, &grant_id, cause).await?);
                 }
-                if receipts.is_empty() { Ok(SignalOutcome::NoMatchingGrant) } else { Ok(SignalOutcome::Revoked(receipts)) }
+                if receipts.is_empty() {
+                    Ok(SignalOutcome::NoMatchingGrant)
+                } else {
+                    Ok(SignalOutcome::Revoked(receipts))
+                }
             }
         }
     }

@@ -87,7 +87,9 @@ impl Services {
                     .scopes()
                     .iter()
                     .filter_map(|s| match s {
-                        IsolationScope::Tenant(t) | IsolationScope::Grant { tenant: t, .. } => Some(t.clone()),
+                        IsolationScope::Tenant(t) | IsolationScope::Grant { tenant: t, .. } => {
+                            Some(t.clone())
+                        }
                         _ => None,
                     })
                     .collect(),
@@ -157,7 +159,12 @@ impl Services {
     }
 
     /// Records a remediation step.
-    pub async fn remediate_incident(&self, actor: &Actor, id: &IncidentId, action: &str) -> Result<Incident, ServiceError> {
+    pub async fn remediate_incident(
+        &self,
+        actor: &Actor,
+        id: &IncidentId,
+        action: &str,
+    ) -> Result<Incident, ServiceError> {
         let session = person_of(actor)?;
         self.authorize(actor, Action::ManageIncident, Subject::default()).await?;
         let mut incident = self.deps.cases.incident(id).await?;
@@ -185,6 +192,28 @@ impl Services {
         }
         if incident.state() == crate::incident::IncidentState::Contained {
             incident.resolve(now)?;
+        }
+        // Every client whose tenant or grant was isolated must have been told (INC-1).
+        let unnotified: Vec<String> = incident
+            .scopes()
+            .iter()
+            .filter_map(|s| match s {
+                IsolationScope::Tenant(t) | IsolationScope::Grant { tenant: t, .. } => Some(t),
+                _ => None,
+            })
+            .filter(|t| {
+                !incident
+                    .notifications()
+                    .iter()
+                    .any(|n| n.recipient == Recipient::Client((*t).clone()) && n.sent_at.is_some())
+            })
+            .map(|t| format!("`{t}`"))
+            .collect();
+        if !unnotified.is_empty() {
+            return Err(ServiceError::Conflict(format!(
+                "affected clients not notified: {}",
+                unnotified.join(", ")
+            )));
         }
         incident.record_review(session.person.id.clone(), review, follow_ups, now)?;
         incident.close(now)?;

@@ -35,9 +35,17 @@ fn person_of(actor: &Actor) -> Result<&PersonSession, ServiceError> {
 impl Services {
     /// Sweeps one tenant: deletes or anonymizes every record past its effective period (the shorter of the
     /// policy and the contract, RET-2) unless an active hold covers it (RET-5); audited with counts (RET-4).
-    pub async fn retention_sweep(&self, actor: &Actor, tenant_id: &TenantId) -> Result<RetentionReport, ServiceError> {
-        self.authorize(actor, Action::ManageRetention, Subject { tenant: Some(tenant_id), ..Subject::default() })
-            .await?;
+    pub async fn retention_sweep(
+        &self,
+        actor: &Actor,
+        tenant_id: &TenantId,
+    ) -> Result<RetentionReport, ServiceError> {
+        self.authorize(
+            actor,
+            Action::ManageRetention,
+            Subject { tenant: Some(tenant_id), ..Subject::default() },
+        )
+        .await?;
         let tenant = self.deps.tenants.tenant(tenant_id).await?;
         let holds = self.deps.cases.holds(tenant_id).await?;
         let now = self.now();
@@ -97,7 +105,7 @@ impl Services {
         }
         let summary = RetentionSummary::of(&actions_all);
         let total = summary.total();
-        let event = RetentionRan::new(total.deleted, total.anonymized, total.kept);
+        let event = RetentionRan::new(total.deleted, total.anonymized, total.kept.saturating_add(total.held));
         self.audit(tenant_id, vec![self.event(actor, event)]).await?;
         Ok(RetentionReport { summary })
     }
@@ -112,7 +120,8 @@ impl Services {
         ends_at: OffsetDateTime,
     ) -> Result<LegalHold, ServiceError> {
         let session = person_of(actor)?;
-        self.authorize(actor, Action::PlaceHold, Subject { tenant: Some(tenant), ..Subject::default() }).await?;
+        self.authorize(actor, Action::PlaceHold, Subject { tenant: Some(tenant), ..Subject::default() })
+            .await?;
         let hold = LegalHold::new(
             HoldId::new(self.new_id("hold"))?,
             tenant.clone(),
@@ -128,9 +137,15 @@ impl Services {
     }
 
     /// Lifts a legal hold (step-up MFA, ACC-2).
-    pub async fn lift_hold(&self, actor: &Actor, tenant: &TenantId, id: &HoldId) -> Result<LegalHold, ServiceError> {
+    pub async fn lift_hold(
+        &self,
+        actor: &Actor,
+        tenant: &TenantId,
+        id: &HoldId,
+    ) -> Result<LegalHold, ServiceError> {
         let session = person_of(actor)?;
-        self.authorize(actor, Action::LiftHold, Subject { tenant: Some(tenant), ..Subject::default() }).await?;
+        self.authorize(actor, Action::LiftHold, Subject { tenant: Some(tenant), ..Subject::default() })
+            .await?;
         let mut hold = self.deps.cases.hold(tenant, id).await?;
         hold.lift(session.person.id.clone(), self.now())?;
         let event = HoldChanged::new(hold.id().clone(), "lifted");

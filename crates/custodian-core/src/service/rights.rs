@@ -11,7 +11,8 @@ use crate::grant::RevocationCause;
 use crate::ports::{DatasetQuery, KeyScope, SecretStoreError};
 use crate::retention::{DeletionCause, DeletionReceipt, ReceiptId, StoreKind};
 use crate::rights::{
-    CsvFile, ExportBundle, ExportOrder, Regime, RightsKind, RightsRequest, RightsRequestId, export_csv, export_json,
+    CsvFile, ExportBundle, ExportOrder, Regime, RightsKind, RightsRequest, RightsRequestId, export_csv,
+    export_json,
 };
 use crate::tenant::{TenantId, TenantStatus};
 
@@ -43,11 +44,18 @@ impl Services {
         regime: Regime,
         received_at: OffsetDateTime,
     ) -> Result<RightsRequest, ServiceError> {
-        self.authorize(actor, Action::ManageRights, Subject { tenant: Some(tenant), ..Subject::default() }).await?;
+        self.authorize(actor, Action::ManageRights, Subject { tenant: Some(tenant), ..Subject::default() })
+            .await?;
         if received_at > self.now() {
             return Err(ServiceError::Invalid("a request cannot be received in the future".into()));
         }
-        let request = RightsRequest::new(RightsRequestId::new(self.new_id("rights"))?, tenant.clone(), kind, regime, received_at);
+        let request = RightsRequest::new(
+            RightsRequestId::new(self.new_id("rights"))?,
+            tenant.clone(),
+            kind,
+            regime,
+            received_at,
+        );
         let event = RightsRequestChanged::new(request.id().clone(), format!("received: {}", kind.as_str()));
         self.deps.cases.put_rights_request(&request, vec![self.event(actor, event)]).await?;
         Ok(request)
@@ -61,7 +69,8 @@ impl Services {
         id: &RightsRequestId,
         change: RightsChange<'_>,
     ) -> Result<RightsRequest, ServiceError> {
-        self.authorize(actor, Action::ManageRights, Subject { tenant: Some(tenant), ..Subject::default() }).await?;
+        self.authorize(actor, Action::ManageRights, Subject { tenant: Some(tenant), ..Subject::default() })
+            .await?;
         let mut request = self.deps.cases.rights_request(tenant, id).await?;
         let now = self.now();
         let what = match change {
@@ -90,7 +99,8 @@ impl Services {
     /// Everything portable of the tenant, PII opened (access and portability, RGT-1). Step-up MFA (ACC-2);
     /// every class read is audited with its count.
     pub async fn export(&self, actor: &Actor, tenant: &TenantId) -> Result<ExportBundle, ServiceError> {
-        self.authorize(actor, Action::ExportData, Subject { tenant: Some(tenant), ..Subject::default() }).await?;
+        self.authorize(actor, Action::ExportData, Subject { tenant: Some(tenant), ..Subject::default() })
+            .await?;
         let bundle = self.collect_export(tenant).await?;
         for (class, n) in [
             (DataClass::ReportingDataset, bundle.report_rows.len()),
@@ -106,7 +116,12 @@ impl Services {
     }
 
     /// The export rendered in `format`: one JSON document, or one CSV file per record kind.
-    pub async fn export_as(&self, actor: &Actor, tenant: &TenantId, format: ExportFormat) -> Result<Vec<CsvFile>, ServiceError> {
+    pub async fn export_as(
+        &self,
+        actor: &Actor,
+        tenant: &TenantId,
+        format: ExportFormat,
+    ) -> Result<Vec<CsvFile>, ServiceError> {
         let bundle = self.export(actor, tenant).await?;
         Ok(match format {
             ExportFormat::Json => vec![CsvFile { name: "export.json".into(), content: export_json(&bundle) }],
@@ -182,8 +197,8 @@ impl Services {
             for c in contacts {
                 let key = self.deps.keys.key(&scope, c.details.key_version()).await?;
                 let ctx = crate::data::SealContext::new(tenant, "contact", c.id.as_str());
-                let details: ContactDetails =
-                    open(&key, &ctx, &c.details).map_err(|e| ServiceError::Unavailable("sealed data", Box::new(e)))?;
+                let details: ContactDetails = open(&key, &ctx, &c.details)
+                    .map_err(|e| ServiceError::Unavailable("sealed data", Box::new(e)))?;
                 bundle.contacts.push((c.id, details, c.role));
             }
         }
@@ -199,10 +214,16 @@ impl Services {
         tenant: &TenantId,
         cause: DeletionCause,
     ) -> Result<DeletionReceipt, ServiceError> {
-        self.authorize(actor, Action::ManageRights, Subject { tenant: Some(tenant), ..Subject::default() }).await?;
+        self.authorize(actor, Action::ManageRights, Subject { tenant: Some(tenant), ..Subject::default() })
+            .await?;
         let started = self.now();
-        let mut builder =
-            DeletionReceipt::builder(ReceiptId::new(self.new_id("receipt"))?, tenant.clone(), None, cause, started);
+        let mut builder = DeletionReceipt::builder(
+            ReceiptId::new(self.new_id("receipt"))?,
+            tenant.clone(),
+            None,
+            cause,
+            started,
+        );
         let mut audit = Vec::new();
 
         // Stop all processing first: every live grant is revoked.
@@ -236,7 +257,11 @@ impl Services {
         for kind in RecordKind::ALL {
             let mut deleted = 0u64;
             loop {
-                let n = self.deps.datasets.purge(tenant, None, kind, self.settings.delete_batch, Vec::new()).await?;
+                let n = self
+                    .deps
+                    .datasets
+                    .purge(tenant, None, kind, self.settings.delete_batch, Vec::new())
+                    .await?;
                 if n == 0 {
                     break;
                 }
@@ -264,7 +289,9 @@ impl Services {
         builder = builder.rechecked(StoreKind::Contacts, "business contacts", contacts_left);
 
         let receipt = builder.build(self.now())?;
-        audit.push(self.event(actor, RecordsPurged::new(None, receipt.id().clone(), rows + contacts, secrets, keys)));
+        audit.push(
+            self.event(actor, RecordsPurged::new(None, receipt.id().clone(), rows + contacts, secrets, keys)),
+        );
         self.deps.cases.put_receipt(&receipt, audit).await?;
         Ok(receipt)
     }
@@ -272,7 +299,8 @@ impl Services {
     /// Offboards a client (RGT-3): marks it offboarding (processing stops), exports everything portable,
     /// deletes everything with a receipt, and marks it offboarded.
     pub async fn offboard(&self, actor: &Actor, tenant: &TenantId) -> Result<Offboarding, ServiceError> {
-        self.authorize(actor, Action::ManageRights, Subject { tenant: Some(tenant), ..Subject::default() }).await?;
+        self.authorize(actor, Action::ManageRights, Subject { tenant: Some(tenant), ..Subject::default() })
+            .await?;
         let event = self.event(actor, TenantChanged::new("offboarding started"));
         self.deps.tenants.set_tenant_status(tenant, TenantStatus::Offboarding, vec![event]).await?;
         let bundle = self.export(actor, tenant).await?;
@@ -281,7 +309,9 @@ impl Services {
         drop(bundle);
         let receipt = self.delete_client_data(actor, tenant, DeletionCause::Offboarding).await?;
         if !receipt.is_clean() {
-            return Err(ServiceError::Conflict("deletion re-check found data left; offboarding not completed".into()));
+            return Err(ServiceError::Conflict(
+                "deletion re-check found data left; offboarding not completed".into(),
+            ));
         }
         let event = self.event(actor, TenantChanged::new("offboarded"));
         self.deps.tenants.set_tenant_status(tenant, TenantStatus::Offboarded, vec![event]).await?;

@@ -133,7 +133,8 @@ impl Services {
         orders: Option<&OrderQuery>,
     ) -> Result<SyncReport, ServiceError> {
         let grant = self.fresh_grant(tenant, grant_id).await?;
-        let subject = Subject { tenant: Some(tenant), target: Some(account), grant: Some(&grant), purpose: None };
+        let subject =
+            Subject { tenant: Some(tenant), target: Some(account), grant: Some(&grant), purpose: None };
         self.authorize(actor, Action::Sync(task), subject).await?;
         let adapters = self.platform(grant.platform)?;
         let pii = if pull == Pull::Orders && grant.pii_enabled {
@@ -165,7 +166,9 @@ impl Services {
         let mut report_out = SyncReport::default();
         let mut refreshed = false;
         loop {
-            let page = self.fetch(adapters, pull, &target, &credentials, report, orders, cursor.clone(), pii.clone()).await;
+            let page = self
+                .fetch(adapters, pull, &target, &credentials, report, orders, cursor.clone(), pii.clone())
+                .await;
             let page = match page {
                 Ok(p) => p,
                 Err(PlatformError::Unauthorized { .. }) if !refreshed => {
@@ -197,7 +200,12 @@ impl Services {
             };
             let audit = vec![self.event(
                 actor,
-                SyncProgressed::new(grant_id.clone(), task, page.len() as u64, next.as_ref().map(|c| c.0.clone())),
+                SyncProgressed::new(
+                    grant_id.clone(),
+                    task,
+                    page.len() as u64,
+                    next.as_ref().map(|c| c.0.clone()),
+                ),
             )];
             let count = page.len();
             let counts = self.store_page(page, tenant, checkpoint, audit).await?;
@@ -256,10 +264,18 @@ impl Services {
         let checkpoint = Some(checkpoint);
         let d = &self.deps.datasets;
         let counts = match page {
-            Pulled::Campaigns(p) => d.upsert_campaigns(IngestBatch { tenant: t, records: p.items, checkpoint, audit }).await,
-            Pulled::Reports(p) => d.upsert_report_rows(IngestBatch { tenant: t, records: p.items, checkpoint, audit }).await,
-            Pulled::Orders(p) => d.upsert_orders(IngestBatch { tenant: t, records: p.items, checkpoint, audit }).await,
-            Pulled::Stock(p) => d.upsert_stock(IngestBatch { tenant: t, records: p.items, checkpoint, audit }).await,
+            Pulled::Campaigns(p) => {
+                d.upsert_campaigns(IngestBatch { tenant: t, records: p.items, checkpoint, audit }).await
+            }
+            Pulled::Reports(p) => {
+                d.upsert_report_rows(IngestBatch { tenant: t, records: p.items, checkpoint, audit }).await
+            }
+            Pulled::Orders(p) => {
+                d.upsert_orders(IngestBatch { tenant: t, records: p.items, checkpoint, audit }).await
+            }
+            Pulled::Stock(p) => {
+                d.upsert_stock(IngestBatch { tenant: t, records: p.items, checkpoint, audit }).await
+            }
         };
         Ok(counts?)
     }
@@ -274,10 +290,14 @@ impl Services {
         updates: &[StockUpdate],
     ) -> Result<Vec<StockUpdateResult>, ServiceError> {
         let grant = self.fresh_grant(tenant, grant_id).await?;
-        let subject = Subject { tenant: Some(tenant), target: Some(account), grant: Some(&grant), purpose: None };
+        let subject =
+            Subject { tenant: Some(tenant), target: Some(account), grant: Some(&grant), purpose: None };
         self.authorize(actor, Action::UpdateStock, subject).await?;
-        let commerce =
-            self.platform(grant.platform)?.commerce.clone().ok_or(ServiceError::PlatformNotConfigured(grant.platform))?;
+        let commerce = self
+            .platform(grant.platform)?
+            .commerce
+            .clone()
+            .ok_or(ServiceError::PlatformNotConfigured(grant.platform))?;
         let credentials = self.credentials(actor, &grant).await?;
         let target = Target { tenant: tenant.clone(), grant: grant_id.clone(), account: account.clone() };
         match commerce.set_stock(&target, &credentials, updates).await {
@@ -301,13 +321,21 @@ impl Services {
     }
 
     /// Reads campaigns.
-    pub async fn read_campaigns(&self, actor: &Actor, query: &DatasetQuery) -> Result<Vec<crate::data::Campaign>, ServiceError> {
+    pub async fn read_campaigns(
+        &self,
+        actor: &Actor,
+        query: &DatasetQuery,
+    ) -> Result<Vec<crate::data::Campaign>, ServiceError> {
         self.authorize_read(actor, &query.tenant, DataClass::CampaignMetadata).await?;
         Ok(self.deps.datasets.campaigns(query).await?)
     }
 
     /// Reads stock levels (order detail: Confidential, audited with counts).
-    pub async fn read_stock(&self, actor: &Actor, query: &DatasetQuery) -> Result<Vec<crate::data::StockLevel>, ServiceError> {
+    pub async fn read_stock(
+        &self,
+        actor: &Actor,
+        query: &DatasetQuery,
+    ) -> Result<Vec<crate::data::StockLevel>, ServiceError> {
         self.authorize_read(actor, &query.tenant, DataClass::OrderDetail).await?;
         let rows = self.deps.datasets.stock(query).await?;
         self.audit_read(actor, &query.tenant, DataClass::OrderDetail, rows.len()).await?;
@@ -358,8 +386,14 @@ impl Services {
             .map_err(|e| ServiceError::Unavailable("sealed data", Box::new(e)))
     }
 
-    async fn authorize_read(&self, actor: &Actor, tenant: &TenantId, class: DataClass) -> Result<(), ServiceError> {
-        let subject = Subject { tenant: Some(tenant), purpose: Some(Purpose::ServiceDelivery), ..Subject::default() };
+    async fn authorize_read(
+        &self,
+        actor: &Actor,
+        tenant: &TenantId,
+        class: DataClass,
+    ) -> Result<(), ServiceError> {
+        let subject =
+            Subject { tenant: Some(tenant), purpose: Some(Purpose::ServiceDelivery), ..Subject::default() };
         self.authorize(actor, Action::ReadData(class), subject).await.map(|_| ())
     }
 
