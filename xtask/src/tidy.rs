@@ -225,3 +225,41 @@ fn no_mod_rs_files() {
         .collect();
     assert_none(&offenders, "use `foo.rs` next to `foo/`, never `foo/mod.rs` (style rule 25)");
 }
+
+/// The requirement ids of `shared/design/requirements.md`: the first cell of each table row (`| AUTH-1 |`).
+fn requirement_ids(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| line.strip_prefix("| "))
+        .filter_map(|rest| rest.split_once(' ').map(|(id, _)| id))
+        .filter(|id| {
+            id.split_once('-').is_some_and(|(prefix, n)| {
+                !prefix.is_empty()
+                    && prefix.bytes().all(|b| b.is_ascii_uppercase())
+                    && !n.is_empty()
+                    && n.bytes().all(|b| b.is_ascii_digit())
+            })
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn requirement_ids_are_read_from_table_rows() {
+    let text =
+        "| ID | Requirement |\n|---|---|\n| AUTH-1 | No call |\n| SEG-1 | Tenants |\nAUTH-9 in prose\n";
+    assert_eq!(requirement_ids(text), ["AUTH-1", "SEG-1"]);
+}
+
+#[test]
+fn policy_map_has_a_row_for_every_requirement() {
+    let requirements = root().join("../shared/design/requirements.md");
+    let text = fs::read_to_string(&requirements).unwrap_or_else(|e| {
+        panic!("cannot read {} (shared/ must sit beside the repository): {e}", display(&requirements))
+    });
+    let ids = requirement_ids(&text);
+    assert!(ids.len() > 30, "found only {} requirement ids in {}", ids.len(), display(&requirements));
+    let map = fs::read_to_string(root().join("docs/policy-map.md")).unwrap();
+    let mapped = requirement_ids(&map);
+    let missing: Vec<String> = ids.iter().filter(|id| !mapped.contains(id)).cloned().collect();
+    assert_none(&missing, "requirements without a row in docs/policy-map.md");
+}
