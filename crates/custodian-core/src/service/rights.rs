@@ -8,7 +8,7 @@ use crate::audit::{KeyChanged, KeyOperation, RecordsPurged, RightsRequestChanged
 use crate::authz::{Action, Actor};
 use crate::data::{ContactDetails, DataClass, RecordKind, open};
 use crate::grant::RevocationCause;
-use crate::ports::{DatasetQuery, KeyScope, SecretStoreError};
+use crate::ports::{DatasetQuery, KeyScope, SecretStoreError, StoreError};
 use crate::retention::{DeletionCause, DeletionReceipt, ReceiptId, StoreKind};
 use crate::rights::{
     CsvFile, ExportBundle, ExportOrder, Regime, RightsKind, RightsRequest, RightsRequestId, export_csv,
@@ -140,7 +140,7 @@ impl Services {
             stock: Vec::new(),
             contacts: Vec::new(),
         };
-        let mut q = DatasetQuery {
+        let q = DatasetQuery {
             tenant: tenant.clone(),
             grant: None,
             account: None,
@@ -149,48 +149,30 @@ impl Services {
             offset: 0,
             limit: EXPORT_PAGE,
         };
-        loop {
-            let page = d.report_rows(&q).await?;
-            let n = page.len();
-            bundle.report_rows.extend(page);
-            if n < EXPORT_PAGE as usize {
-                break;
-            }
-            q.offset += n as u64;
+        bundle.report_rows = all_pages(&q, |q| {
+            let d = d.clone();
+            async move { d.report_rows(&q).await }
+        })
+        .await?;
+        bundle.campaigns = all_pages(&q, |q| {
+            let d = d.clone();
+            async move { d.campaigns(&q).await }
+        })
+        .await?;
+        let orders = all_pages(&q, |q| {
+            let d = d.clone();
+            async move { d.orders(&q).await }
+        })
+        .await?;
+        for order in orders {
+            let buyer = self.open_buyer(&order).await?;
+            bundle.orders.push(ExportOrder { order, buyer });
         }
-        q.offset = 0;
-        loop {
-            let page = d.campaigns(&q).await?;
-            let n = page.len();
-            bundle.campaigns.extend(page);
-            if n < EXPORT_PAGE as usize {
-                break;
-            }
-            q.offset += n as u64;
-        }
-        q.offset = 0;
-        loop {
-            let page = d.orders(&q).await?;
-            let n = page.len();
-            for order in page {
-                let buyer = self.open_buyer(&order).await?;
-                bundle.orders.push(ExportOrder { order, buyer });
-            }
-            if n < EXPORT_PAGE as usize {
-                break;
-            }
-            q.offset += n as u64;
-        }
-        q.offset = 0;
-        loop {
-            let page = d.stock(&q).await?;
-            let n = page.len();
-            bundle.stock.extend(page);
-            if n < EXPORT_PAGE as usize {
-                break;
-            }
-            q.offset += n as u64;
-        }
+        bundle.stock = all_pages(&q, |q| {
+            let d = d.clone();
+            async move { d.stock(&q).await }
+        })
+        .await?;
         let contacts = self.deps.tenants.contacts(tenant).await?;
         if !contacts.is_empty() {
             let scope = KeyScope::tenant(tenant);
@@ -316,6 +298,25 @@ impl Services {
         let event = self.event(actor, TenantChanged::new("offboarded"));
         self.deps.tenants.set_tenant_status(tenant, TenantStatus::Offboarded, vec![event]).await?;
         Ok(Offboarding { json, csv, receipt })
+    }
+}
+
+/// Reads every page of a dataset query, `EXPORT_PAGE` records at a time.
+async fn all_pages<T, F, Fut>(first: &DatasetQuery, fetch: F) -> Result<Vec<T>, StoreError>
+where
+    F: Fn(DatasetQuery) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, StoreError>>,
+{
+    let mut out = Vec::new();
+    let mut q = first.clone();
+    loop {
+        let page = fetch(q.clone()).await?;
+        let n = page.len();
+        out.extend(page);
+        if n < q.limit as usize {
+            return Ok(out);
+        }
+        q.offset += n as u64;
     }
 }
 
