@@ -7,4 +7,5 @@
     reason = "test helpers outside #[test] functions fail loudly on broken fixtures"
 )]
 
+mod interaction;
 mod service;
