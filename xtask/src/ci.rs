@@ -4,6 +4,7 @@
 //! for the integration tests) means writing one function and adding one line to [`STEPS`].
 
 mod advisory_db;
+pub(crate) mod postgres;
 mod tools;
 
 use std::ffi::OsString;
@@ -113,6 +114,8 @@ fn deny(ctx: &Ctx) -> anyhow::Result<()> {
 
 fn test(ctx: &Ctx) -> anyhow::Result<()> {
     tools::ensure(ctx, &tools::CARGO_NEXTEST)?;
+    // Kept alive until the tests end: a throwaway cluster stops when it is dropped.
+    let _postgres = postgres::ensure(&ctx.sh, &ctx.root)?;
     let sh = &ctx.sh;
     cmd!(sh, "cargo nextest run --workspace --locked --no-run").run().context("the tests do not build")?;
     cmd!(sh, "cargo nextest run --workspace --locked --profile ci").run().context("tests failed")

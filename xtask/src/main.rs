@@ -33,7 +33,7 @@ enum Command {
     },
     /// Run the benches of the workspace, or only the bench target NAME
     Bench {
-        /// Name of one bench target, e.g. `authz`
+        /// Name of one bench target, e.g. `authz`, or `stores` for the store benches (starts PostgreSQL if needed)
         name: Option<String>,
     },
 }

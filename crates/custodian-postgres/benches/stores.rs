@@ -1,0 +1,286 @@
+//! `cargo xtask bench stores` (or `cargo bench -p custodian-postgres --bench stores`): the Postgres store's
+//! throughput, printed as rates and ratios from one run against `DATABASE_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`), in a database of its own that is dropped at the end.
+//!
+//! 1. Bulk upsert of report rows (pages of 5,000 through `DatasetStore::upsert_report_rows`, each with a
+//!    checkpoint and an audit event), against a raw `COPY` of the same rows into an unindexed table.
+//! 2. Audit append in batches of 1,000 (`AuditLog::append`).
+//! 3. Verification of that chain straight from the database (`PgStore::verify_chain`).
+//! 4. Purge of one tenant's rows in batches while another tenant's reads keep running.
+//!
+//! Sizes (environment, for quick runs): `CUSTODIAN_BENCH_UPSERT_ROWS` (default 500,000),
+//! `CUSTODIAN_BENCH_AUDIT_EVENTS` (default 1,000,000), `CUSTODIAN_BENCH_PURGE_ROWS` (default 1,000,000).
+//! Targets (issue 3): upsert >= 100k rows/s and >= 0.5x COPY; append >= 50k events/s; verify >= 1M events/s;
+//! purge >= 200k rows/s. A missed target is printed as `MISSED`; the process still exits 0 so every figure
+//! is reported.
+
+#![expect(clippy::print_stdout, reason = "a bench binary reports its figures on stdout")]
+#![expect(clippy::expect_used, reason = "a bench binary stops at the first setup failure")]
+#![expect(
+    clippy::disallowed_methods,
+    reason = "a bench binary reads its sizes and DATABASE_URL from the environment"
+)]
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use custodian_core::audit::{ActorRef, NewAuditEvent, TenantChanged};
+use custodian_core::authz::Environment;
+use custodian_core::data::{RecordKind, ReportLevel, ReportRow};
+use custodian_core::grant::GrantId;
+use custodian_core::platform::{AccountRef, MetaAdAccountId, Task};
+use custodian_core::ports::{
+    AuditLog, Cursor, DatasetQuery, DatasetStore, IngestBatch, SyncCheckpoint, Target,
+};
+use custodian_core::tenant::TenantId;
+use custodian_postgres::{ChainStatus, MIGRATOR, PgStore};
+use custodian_testkit::fakes::ManualClock;
+use custodian_testkit::fixtures::{self, T0};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection};
+use time::macros::date;
+
+const PAGE: usize = 5_000;
+const AUDIT_BATCH: usize = 1_000;
+const PURGE_BATCH: u32 = 20_000;
+
+fn size(var: &str, default: usize) -> usize {
+    std::env::var(var).ok().and_then(|v| v.replace('_', "").parse().ok()).unwrap_or(default)
+}
+
+fn rate(n: usize, elapsed: Duration) -> f64 {
+    n as f64 / elapsed.as_secs_f64().max(1e-9)
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok { "ok" } else { "MISSED" }
+}
+
+fn event(i: usize) -> NewAuditEvent {
+    NewAuditEvent::new(
+        T0 + time::Duration::milliseconds(i as i64),
+        ActorRef::System,
+        TenantChanged::new(format!("bench event {i}")),
+    )
+}
+
+fn rows(tenant: &TenantId, account: u64, n: usize) -> Vec<ReportRow> {
+    let grant: GrantId = "grant-bench".parse().expect("grant id");
+    let account = AccountRef::MetaAdAccount(MetaAdAccountId::new(format!("act_{account}")).expect("account"));
+    let target = Target { tenant: tenant.clone(), grant, account };
+    fixtures::report_rows(&target, ReportLevel::Ad, date!(2024 - 01 - 01), 365, n)
+}
+
+/// The rows as COPY text (tab-separated), the same columns the store writes.
+fn copy_text(rows: &[ReportRow], out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{}\t{}\tad\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t2025-01-01 00:00:00+00",
+            r.tenant,
+            r.account.key(),
+            r.object,
+            r.date,
+            r.grant,
+            r.currency.as_str(),
+            r.metrics.spend_micros,
+            r.metrics.impressions,
+            r.metrics.clicks,
+            r.metrics.conversions,
+            r.metrics.conversion_value_micros
+        );
+    }
+}
+
+async fn upsert_all(store: &PgStore, tenant: &TenantId, rows: &[ReportRow]) -> (usize, u64) {
+    let mut inserted = 0;
+    let mut written = 0;
+    for (i, page) in rows.chunks(PAGE).enumerate() {
+        let checkpoint = page.first().map(|r| SyncCheckpoint {
+            tenant: tenant.clone(),
+            grant: r.grant.clone(),
+            task: Task::ReadReporting,
+            account: r.account.clone(),
+            cursor: Some(Cursor(format!("page-{i}"))),
+            watermark: None,
+            updated_at: T0,
+        });
+        let counts = store
+            .upsert_report_rows(IngestBatch {
+                tenant: tenant.clone(),
+                records: page.to_vec(),
+                checkpoint,
+                audit: vec![event(i)],
+            })
+            .await
+            .expect("upsert");
+        inserted += counts.inserted;
+        written += page.len();
+    }
+    (written, inserted)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let upsert_rows = size("CUSTODIAN_BENCH_UPSERT_ROWS", 500_000);
+    let audit_events = size("CUSTODIAN_BENCH_AUDIT_EVENTS", 1_000_000);
+    let purge_rows = size("CUSTODIAN_BENCH_PURGE_ROWS", 1_000_000);
+    let url = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let admin = PgConnectOptions::from_str(&url).expect("DATABASE_URL is a postgres url");
+    let name = format!("custodian_bench_{}", std::process::id());
+    let mut conn = admin.connect().await.expect("connect to DATABASE_URL");
+    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("drop old bench db");
+    sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create bench db");
+    if std::env::var_os("CUSTODIAN_BENCH_EXPLAIN").is_some() {
+        for setting in [
+            "session_preload_libraries = 'auto_explain'",
+            "auto_explain.log_min_duration = '40ms'",
+            "auto_explain.log_analyze = on",
+            "auto_explain.log_nested_statements = on",
+        ] {
+            sqlx::raw_sql(&format!("ALTER DATABASE {name} SET {setting}"))
+                .execute(&mut conn)
+                .await
+                .expect("explain settings");
+        }
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(4)
+        .connect_with(admin.clone().database(&name))
+        .await
+        .expect("pool");
+    MIGRATOR.run(&pool).await.expect("migrate");
+    let store = PgStore::new(pool.clone(), Arc::new(ManualClock::new(T0)), Environment::Production);
+    println!("custodian-postgres stores bench (database {name})");
+
+    // 1. Bulk upsert versus COPY.
+    let tenant: TenantId = "bench-upsert".parse().expect("tenant");
+    let data = rows(&tenant, 1, upsert_rows);
+    sqlx::raw_sql(
+        "CREATE TABLE copy_baseline (tenant_id TEXT, account_key TEXT, level TEXT, object_id TEXT, day DATE,
+            grant_id TEXT, currency TEXT, spend_micros BIGINT, impressions BIGINT, clicks BIGINT, conversions BIGINT,
+            conversion_value_micros BIGINT, stored_at TIMESTAMPTZ)",
+    )
+    .execute(&pool)
+    .await
+    .expect("baseline table");
+    let started = Instant::now();
+    {
+        let mut conn = pool.acquire().await.expect("connection");
+        let mut copy = conn.copy_in_raw("COPY copy_baseline FROM STDIN").await.expect("copy in");
+        let mut buf = Vec::with_capacity(1 << 20);
+        for page in data.chunks(PAGE) {
+            buf.clear();
+            copy_text(page, &mut buf);
+            copy.send(buf.as_slice()).await.expect("copy send");
+        }
+        copy.finish().await.expect("copy finish");
+    }
+    let copy_rate = rate(upsert_rows, started.elapsed());
+    let started = Instant::now();
+    let (written, inserted) = upsert_all(&store, &tenant, &data).await;
+    let upsert_rate = rate(written, started.elapsed());
+    assert_eq!(inserted, written as u64, "every row is new");
+    let started = Instant::now();
+    let (again, reinserted) = upsert_all(&store, &tenant, &data).await;
+    let reupsert_rate = rate(again, started.elapsed());
+    assert_eq!(reinserted, 0, "re-ingesting inserts nothing");
+    let ratio = upsert_rate / copy_rate;
+    println!(
+        "upsert report rows: {written} rows, {upsert_rate:.0} rows/s (target 100000: {}); raw COPY into an unindexed table {copy_rate:.0} rows/s; ratio {ratio:.2} (target 0.50: {}); re-upsert of the same rows {reupsert_rate:.0} rows/s",
+        verdict(upsert_rate >= 100_000.0),
+        verdict(ratio >= 0.5)
+    );
+
+    // 2. Audit append in batches of 1,000.
+    let chain: TenantId = "bench-audit".parse().expect("tenant");
+    let started = Instant::now();
+    let mut i = 0;
+    while i < audit_events {
+        let n = AUDIT_BATCH.min(audit_events - i);
+        store.append(&chain, (i..i + n).map(event).collect()).await.expect("append");
+        i += n;
+    }
+    let append_rate = rate(audit_events, started.elapsed());
+    println!(
+        "audit append: {audit_events} events in batches of {AUDIT_BATCH}, {append_rate:.0} events/s (target 50000: {})",
+        verdict(append_rate >= 50_000.0)
+    );
+
+    // 3. Verify the chain from the database.
+    let started = Instant::now();
+    let report = store.verify_chain(&chain).await.expect("verify");
+    let verify_rate = rate(audit_events, started.elapsed());
+    assert!(matches!(report.status, ChainStatus::Intact { .. }), "the chain verifies: {report:?}");
+    println!(
+        "audit verify from the database: {} events, {verify_rate:.0} events/s (target 1000000: {})",
+        report.records,
+        verdict(verify_rate >= 1_000_000.0)
+    );
+
+    // 4. Purge one tenant while another tenant reads.
+    let doomed: TenantId = "bench-purge".parse().expect("tenant");
+    let other: TenantId = "bench-other".parse().expect("tenant");
+    upsert_all(&store, &doomed, &rows(&doomed, 2, purge_rows)).await;
+    upsert_all(&store, &other, &rows(&other, 3, 20_000)).await;
+    sqlx::raw_sql("VACUUM ANALYZE report_rows").execute(&pool).await.expect("vacuum");
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let store = store.clone();
+        let other = other.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            let (mut reads, mut worst) = (0u64, Duration::ZERO);
+            while !done.load(Ordering::Relaxed) {
+                let query = DatasetQuery {
+                    tenant: other.clone(),
+                    grant: None,
+                    account: None,
+                    from: None,
+                    to: None,
+                    offset: 0,
+                    limit: 100,
+                };
+                let started = Instant::now();
+                let rows = store.report_rows(&query).await.expect("read during purge");
+                worst = worst.max(started.elapsed());
+                assert_eq!(rows.len(), 100, "the other tenant's rows stay readable");
+                reads += 1;
+            }
+            (reads, worst)
+        })
+    };
+    let started = Instant::now();
+    let mut purged = 0u64;
+    loop {
+        let n = store
+            .purge(&doomed, None, RecordKind::ReportRow, PURGE_BATCH, vec![event(0)])
+            .await
+            .expect("purge");
+        if n == 0 {
+            break;
+        }
+        purged += n;
+    }
+    let elapsed = started.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let (reads, worst) = reader.await.expect("reader");
+    let purge_rate = rate(purged as usize, elapsed);
+    let left = store.count(&other, None, RecordKind::ReportRow).await.expect("count");
+    println!(
+        "purge one tenant: {purged} rows in batches of {PURGE_BATCH}, {purge_rate:.0} rows/s (target 200000: {}); meanwhile another tenant ran {reads} reads of 100 rows, slowest {:.1} ms, and kept its {left} rows",
+        verdict(purge_rate >= 200_000.0 && purged == purge_rows as u64),
+        worst.as_secs_f64() * 1000.0
+    );
+
+    pool.close().await;
+    let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await;
+    let _ = conn.close().await;
+}

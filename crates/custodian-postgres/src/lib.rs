@@ -1,0 +1,158 @@
+//! Custodian's production store: every storage port of `custodian-core` (`TenantStore`, `GrantStore`,
+//! `DatasetStore`, `AuditLog`, `PersonnelStore`, `CaseStore`, `JobQueue`) on PostgreSQL through sqlx.
+//!
+//! - Schema: `migrations/`, embedded as [`MIGRATOR`]. Every tenant table has `tenant_id` first in its key.
+//! - Tenant isolation (SEG-1): every transaction switches to the application role [`APP_ROLE`] (not the
+//!   tables' owner) and sets `custodian.tenant`; row-level security policies admit only that tenant's rows.
+//!   The few cross-tenant lookups the ports need (`locate_by_account`, `locate_by_owner`, `stale_grants`,
+//!   `chains`, `tenants`) go through SECURITY DEFINER functions that return identifiers.
+//! - Audit (AUD-2): a mutating call's events are appended in the same transaction as its change, under a
+//!   row lock on the tenant's chain head, so the chain never forks and nothing is written if the append
+//!   fails. [`PgStore::verify_chain`] re-verifies a chain straight from the database.
+//! - Datasets: idempotent bulk upserts (`INSERT … SELECT FROM UNNEST(arrays) ON CONFLICT DO UPDATE … WHERE
+//!   the row differs`) with exact counts; purges in bounded batches by `ctid`.
+//! - Jobs: `FOR UPDATE SKIP LOCKED` leases with expiry and fencing tokens.
+//!
+//! No sqlx type crosses the port boundary: database errors become [`StoreError`] or [`JobQueueError`]
+//! variants (unique violations `Conflict`, bad input `Invalid`, the rest `Unavailable` carrying a
+//! [`DatabaseError`]). All SQL is constant text with bind parameters.
+//!
+//! [`StoreError`]: custodian_core::ports::StoreError
+//! [`JobQueueError`]: custodian_core::ports::JobQueueError
+
+mod audit;
+mod cases;
+mod check;
+mod dataset;
+mod error;
+mod grants;
+mod jobs;
+mod personnel;
+mod tenants;
+mod verify;
+mod wire;
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use custodian_core::authz::Environment;
+use custodian_core::ports::{Clock, StoreError};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
+use sqlx::{PgPool, Postgres, Transaction};
+use time::OffsetDateTime;
+
+pub use error::DatabaseError;
+pub use verify::{ChainReport, ChainStatus};
+
+/// The embedded migrations: the schema, row-level security and the cross-tenant functions.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The application role every transaction switches to. The migrations create it (`NOLOGIN`) and grant it
+/// to the migrating user; it owns nothing, so row-level security binds it.
+pub const APP_ROLE: &str = "custodian_app";
+
+/// Every storage port on one PostgreSQL connection pool.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    clock: Arc<dyn Clock>,
+    environment: Environment,
+}
+
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore")
+            .field("environment", &self.environment)
+            .field("connections", &self.pool.size())
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// A store over `pool` (already migrated with [`MIGRATOR`]). `clock` stamps `stored_at` and
+    /// `updated_at`; audit records carry `environment` (ENV-1).
+    pub fn new(pool: PgPool, clock: Arc<dyn Clock>, environment: Environment) -> Self {
+        Self { pool, clock, environment }
+    }
+
+    /// Connects a pool of at most `max_connections` to `url`. A server that is not on a loopback address
+    /// or a Unix socket must be reached with `sslmode=verify-full` or `verify-ca` (TLS-1; sqlx uses rustls,
+    /// TLS 1.2 or higher).
+    pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|_| StoreError::Invalid("the database url is not a valid postgres url".to_owned()))?;
+        check_tls(&options)?;
+        PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .map_err(error::store)
+    }
+
+    /// Runs the embedded migrations on the store's pool.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(Box::new(DatabaseError::migrate(&e))))
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The environment stamped into audit records.
+    pub fn environment(&self) -> Environment {
+        self.environment
+    }
+
+    /// The clock's time, floored to the microsecond (what `timestamptz` keeps).
+    fn now(&self) -> OffsetDateTime {
+        micros(self.clock.now())
+    }
+
+    /// Begins a transaction as [`APP_ROLE`] scoped to `tenant` (`""` for global tables only: no tenant row
+    /// is visible). Both settings are transaction-local, so they end with the transaction.
+    async fn begin(&self, tenant: &str) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(error::store)?;
+        sqlx::query("SELECT set_config('role', $1, true), set_config('custodian.tenant', $2, true)")
+            .bind(APP_ROLE)
+            .bind(tenant)
+            .execute(&mut *tx)
+            .await
+            .map_err(error::store)?;
+        Ok(tx)
+    }
+}
+
+/// Refuses a remote server without certificate verification (TLS-1).
+fn check_tls(options: &PgConnectOptions) -> Result<(), StoreError> {
+    let host = options.get_host();
+    let local = host.starts_with('/')
+        || host == "localhost"
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback());
+    let verified = matches!(options.get_ssl_mode(), PgSslMode::VerifyCa | PgSslMode::VerifyFull);
+    if local || verified {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "postgres host `{host}` is not local: connect with sslmode=verify-full (TLS-1)"
+        )))
+    }
+}
+
+/// `t` floored to the microsecond, in UTC: what a `timestamptz` column holds. Binding only such values keeps
+/// sqlx's conversion exact on both sides of the PostgreSQL epoch.
+pub(crate) fn micros(t: OffsetDateTime) -> OffsetDateTime {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    t.replace_nanosecond(t.nanosecond() / 1_000 * 1_000).unwrap_or(t)
+}
+
+/// A count from the database as the ports' `u64`.
+pub(crate) fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}

@@ -1,0 +1,247 @@
+//! Bulk ingest on Postgres: re-ingesting a page writes nothing at all (no new row versions); a page that
+//! fails midway leaves nothing; bad input is `Invalid`, never a panic or a database error.
+
+use custodian_core::audit::{ActorRef, NewAuditEvent, TenantChanged};
+use custodian_core::data::{RecordKind, ReportLevel};
+use custodian_core::grant::{GrantId, RevocationCause};
+use custodian_core::personnel::{PersonId, Role};
+use custodian_core::platform::{AccountRef, MetaAdAccountId, Platform, Task};
+use custodian_core::ports::{
+    AuditLog, Cursor, DatasetQuery, DatasetStore, GrantStore, IngestBatch, JobQueue, JobQueueError, JobSpec,
+    PersonnelStore, StoreError, SyncCheckpoint, TenantStore, UpsertCounts,
+};
+use custodian_core::tenant::{ContactId, TenantId};
+use custodian_testkit::fakes::SeededRng;
+use custodian_testkit::fixtures::{self, T0};
+use time::Duration;
+use time::macros::date;
+
+use crate::TestDb;
+
+fn audit(label: &str) -> Vec<NewAuditEvent> {
+    vec![NewAuditEvent::new(T0, ActorRef::System, TenantChanged::new(label))]
+}
+
+struct Setup {
+    tenant: TenantId,
+    grant: GrantId,
+    account: AccountRef,
+}
+
+async fn setup(db: &TestDb) -> Setup {
+    let tenant: TenantId = "tenant-ingest".parse().unwrap();
+    let grant: GrantId = "grant-1".parse().unwrap();
+    let account = AccountRef::MetaAdAccount(MetaAdAccountId::new("act_42").unwrap());
+    db.store.create_tenant(&fixtures::tenant(&tenant), audit("create")).await.unwrap();
+    Setup { tenant, grant, account }
+}
+
+#[tokio::test]
+async fn re_ingesting_a_page_writes_nothing() {
+    let db = TestDb::new().await;
+    let s = setup(&db).await;
+    let target = fixtures::target(&s.tenant, &s.grant, &s.account);
+    let rows = fixtures::report_rows(&target, ReportLevel::Ad, date!(2025 - 01 - 01), 30, 7_500);
+    let batch =
+        |records| IngestBatch { tenant: s.tenant.clone(), records, checkpoint: None, audit: audit("page") };
+    let counts = db.store.upsert_report_rows(batch(rows.clone())).await.unwrap();
+    assert_eq!(counts, UpsertCounts { inserted: 7_500, updated: 0, unchanged: 0 });
+    let versions = "SELECT sum(xmin::text::bigint)::bigint, max(stored_at)::text FROM report_rows";
+    let before: (Option<i64>, Option<String>) = sqlx::query_as(versions).fetch_one(&db.owner).await.unwrap();
+    db.clock.advance(Duration::hours(1));
+    let counts = db.store.upsert_report_rows(batch(rows.clone())).await.unwrap();
+    assert_eq!(counts, UpsertCounts { inserted: 0, updated: 0, unchanged: 7_500 });
+    let after: (Option<i64>, Option<String>) = sqlx::query_as(versions).fetch_one(&db.owner).await.unwrap();
+    assert_eq!(before, after, "no row got a new version or a new stored_at");
+
+    // One changed row in a page of duplicates: the last occurrence wins, counts stay exact.
+    let mut changed = rows[10].clone();
+    changed.metrics.clicks += 1;
+    let page = vec![rows[10].clone(), changed.clone(), rows[11].clone()];
+    let counts = db.store.upsert_report_rows(batch(page)).await.unwrap();
+    assert_eq!(counts, UpsertCounts { inserted: 0, updated: 2, unchanged: 1 });
+    let query = DatasetQuery {
+        tenant: s.tenant.clone(),
+        grant: None,
+        account: None,
+        from: Some(changed.date),
+        to: Some(changed.date),
+        offset: 0,
+        limit: 10_000,
+    };
+    assert!(db.store.report_rows(&query).await.unwrap().contains(&changed));
+}
+
+#[tokio::test]
+async fn a_page_failing_midway_leaves_nothing_half_written() {
+    let db = TestDb::new().await;
+    let s = setup(&db).await;
+    // A constraint only the last statement of the page violates (the page is written in chunks of 5,000).
+    sqlx::query("ALTER TABLE report_rows ADD CONSTRAINT test_poison CHECK (object_id <> 'obj-poison')")
+        .execute(&db.owner)
+        .await
+        .unwrap();
+    let target = fixtures::target(&s.tenant, &s.grant, &s.account);
+    let mut rows = fixtures::report_rows(&target, ReportLevel::Ad, date!(2025 - 01 - 01), 10, 12_000);
+    rows.last_mut().unwrap().object = "obj-poison".parse().unwrap();
+    let head = db.store.head(&s.tenant).await.unwrap();
+    let checkpoint = SyncCheckpoint {
+        tenant: s.tenant.clone(),
+        grant: s.grant.clone(),
+        task: Task::ReadReporting,
+        account: s.account.clone(),
+        cursor: Some(Cursor("after-poison".to_owned())),
+        watermark: None,
+        updated_at: T0,
+    };
+    let res = db
+        .store
+        .upsert_report_rows(IngestBatch {
+            tenant: s.tenant.clone(),
+            records: rows,
+            checkpoint: Some(checkpoint),
+            audit: audit("poison"),
+        })
+        .await;
+    assert!(matches!(res, Err(StoreError::Invalid(_))), "{res:?}");
+    assert_eq!(db.store.count(&s.tenant, None, RecordKind::ReportRow).await.unwrap(), 0);
+    assert_eq!(
+        db.store.checkpoint(&s.tenant, &s.grant, Task::ReadReporting, &s.account).await.unwrap(),
+        None
+    );
+    assert_eq!(db.store.head(&s.tenant).await.unwrap(), head);
+}
+
+#[tokio::test]
+async fn bad_input_is_invalid_never_a_panic() {
+    let db = TestDb::new().await;
+    let s = setup(&db).await;
+    let invalid = |res: Result<(), StoreError>, what: &str| {
+        assert!(matches!(res, Err(StoreError::Invalid(ref m)) if !m.is_empty()), "{what}: {res:?}");
+    };
+    let key = fixtures::data_key("bad input", 1);
+    let contact_id: ContactId = "contact-1".parse().unwrap();
+    let mut contact = fixtures::contact(&s.tenant, &contact_id, 1, &key, &SeededRng::new(1)).unwrap();
+    contact.role = "lead\0".to_owned();
+    invalid(db.store.put_contact(&contact, audit("nul")).await, "nul in a role");
+    contact.role = "x".repeat(1001);
+    invalid(db.store.put_contact(&contact, audit("long")).await, "role over 1000 characters");
+
+    let person_id: PersonId = "person-1".parse().unwrap();
+    let mut person = fixtures::person(&person_id, &[Role::Analyst], &[]);
+    person.display_name = "Ann\0".to_owned();
+    invalid(
+        db.store.create_person(&person, &fixtures::credential(&person_id), audit("p")).await,
+        "nul in a name",
+    );
+    person.display_name = "A".repeat(201);
+    invalid(
+        db.store.create_person(&person, &fixtures::credential(&person_id), audit("p")).await,
+        "long name",
+    );
+
+    let target = fixtures::target(&s.tenant, &s.grant, &s.account);
+    let mut rows = fixtures::report_rows(&target, ReportLevel::Ad, date!(2025 - 01 - 01), 1, 2);
+    rows[1].metrics.impressions = u64::MAX;
+    let batch =
+        IngestBatch { tenant: s.tenant.clone(), records: rows, checkpoint: None, audit: audit("big") };
+    invalid(db.store.upsert_report_rows(batch).await.map(|_| ()), "impressions over bigint");
+    let checkpoint = SyncCheckpoint {
+        tenant: s.tenant.clone(),
+        grant: s.grant.clone(),
+        task: Task::ReadReporting,
+        account: s.account.clone(),
+        cursor: Some(Cursor("c".repeat(5000))),
+        watermark: None,
+        updated_at: T0,
+    };
+    let batch = IngestBatch {
+        tenant: s.tenant.clone(),
+        records: Vec::new(),
+        checkpoint: Some(checkpoint),
+        audit: audit("c"),
+    };
+    invalid(db.store.upsert_report_rows(batch).await.map(|_| ()), "cursor over 4096 bytes");
+
+    let mut grant =
+        fixtures::active_grant(&s.tenant, &s.grant, Platform::Meta, std::slice::from_ref(&s.account), T0);
+    db.store.insert_grant(&grant, audit("grant")).await.unwrap();
+    let before = grant.updated_at();
+    grant
+        .revoke(RevocationCause::CredentialsRejected { detail: "bad\0".to_owned() }, T0 + Duration::hours(1))
+        .unwrap();
+    invalid(db.store.save_grant(&grant, before, audit("revoke")).await, "nul in a revocation detail");
+    invalid(db.store.locate_by_owner(Platform::Meta, "owner\0").await.map(|_| ()), "nul in an owner");
+
+    let query = DatasetQuery {
+        tenant: s.tenant.clone(),
+        grant: None,
+        account: None,
+        from: None,
+        to: None,
+        offset: u64::MAX,
+        limit: 1,
+    };
+    invalid(db.store.report_rows(&query).await.map(|_| ()), "offset over bigint");
+    let n = db
+        .store
+        .delete_records(&s.tenant, RecordKind::ReportRow, &["a\0b".to_owned()], audit("d"))
+        .await
+        .unwrap();
+    assert_eq!(n, 0, "a key with NUL names nothing");
+    invalid(
+        db.store.purge(&s.tenant, None, RecordKind::Order, 0, audit("purge")).await.map(|_| ()),
+        "empty purge batch",
+    );
+
+    let spec = JobSpec {
+        kind: "sync".to_owned(),
+        tenant: None,
+        payload: "p\0".to_owned(),
+        dedupe_key: None,
+        run_at: T0,
+        max_attempts: 3,
+    };
+    assert!(matches!(db.store.enqueue(&spec).await, Err(JobQueueError::Invalid(_))));
+    let spec = JobSpec { kind: "k".repeat(129), payload: String::new(), ..spec };
+    assert!(matches!(db.store.enqueue(&spec).await, Err(JobQueueError::Invalid(_))));
+
+    // Nothing of the refused calls reached the chain: only the tenant's creation, the grant and the delete
+    // that named nothing.
+    let records = db.store.read(&s.tenant, 0, 100).await.unwrap();
+    assert_eq!(records.len(), 3);
+}
+
+#[tokio::test]
+async fn purging_orders_removes_their_lines() {
+    let db = TestDb::new().await;
+    let s = setup(&db).await;
+    let target = fixtures::target(&s.tenant, &s.grant, &s.account);
+    let orders = (0..50).map(|i| fixtures::order(&target, i, T0)).collect();
+    db.store
+        .upsert_orders(IngestBatch {
+            tenant: s.tenant.clone(),
+            records: orders,
+            checkpoint: None,
+            audit: audit("o"),
+        })
+        .await
+        .unwrap();
+    let mut total = 0;
+    loop {
+        let n = db
+            .store
+            .purge(&s.tenant, Some(s.grant.clone()), RecordKind::Order, 7, audit("purge"))
+            .await
+            .unwrap();
+        assert!(n <= 7);
+        total += n;
+        if n == 0 {
+            break;
+        }
+    }
+    assert_eq!(total, 50);
+    let (lines,): (i64,) =
+        sqlx::query_as("SELECT count(*) FROM order_lines").fetch_one(&db.owner).await.unwrap();
+    assert_eq!(lines, 0);
+}

@@ -1,0 +1,1068 @@
+//! `DatasetStore`: idempotent bulk upserts (one transaction per batch, with its checkpoint and audit),
+//! reads ordered by natural key, retention queries, anonymization and bounded purges.
+//!
+//! Report rows, campaigns and stock levels are upserted with multi-row
+//! `INSERT … ON CONFLICT DO UPDATE … WHERE <the row differs>`: a row equal to the stored one is not
+//! written (its `stored_at` stays). Exact counts come from two numbers of the same transaction: how many
+//! of the batch's distinct keys existed before (`inserted = distinct − existing`) and how many rows the
+//! upserts changed (`updated = changed − inserted`); the rest is unchanged. Orders, whose lines live in
+//! `order_lines`, are compared with the stored order and lines and written one by one.
+//!
+//! A record's key for retention ([`RecordMeta::key`]) is its natural key joined by spaces (no identifier
+//! contains one): `<account> <level> <object> <day>`, `<account> <campaign>`, `<account> <order>`,
+//! `<account> <sku> <location or empty>`.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+
+use async_trait::async_trait;
+use custodian_core::audit::NewAuditEvent;
+use custodian_core::data::{
+    Campaign, CampaignStatus, Currency, DataClass, Metrics, Order, OrderLine, OrderStatus, RecordKind,
+    ReportLevel, ReportRow, Sealed, StockLevel, Text,
+};
+use custodian_core::grant::GrantId;
+use custodian_core::platform::{AccountRef, Task};
+use custodian_core::ports::{
+    Cursor, DatasetQuery, DatasetStore, IngestBatch, StoreError, SyncCheckpoint, UpsertCounts,
+};
+use custodian_core::retention::RecordMeta;
+use custodian_core::tenant::TenantId;
+use sqlx::query::Query;
+use sqlx::sqlite::{SqliteArguments, SqliteRow};
+use sqlx::{Row, Sqlite, SqliteConnection};
+use time::{Date, OffsetDateTime};
+
+use crate::SqliteStore;
+use crate::codec::{
+    MAX_TEXT_BYTES, Named, account, at, check_text, day, int, invalid, named, nanos, opt_at, opt_nanos,
+    parse_day, parse_day_opt, parse_id, uint,
+};
+use crate::error::{corrupt, db};
+
+/// Most records in one batch, and most keys in one delete or anonymization.
+pub(crate) const MAX_BATCH: usize = 100_000;
+/// Bind parameters per statement (SQLite 3.46 allows 32,766): a page of 2,000 report rows is one statement.
+const MAX_PARAMS: usize = 24_000;
+
+/// A column value to bind.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Value<'a> {
+    Text(Cow<'a, str>),
+    Int(i64),
+    OptText(Option<Cow<'a, str>>),
+    OptInt(Option<i64>),
+    OptBlob(Option<Vec<u8>>),
+}
+
+type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
+
+fn bind<'q>(query: SqliteQuery<'q>, value: &'q Value<'_>) -> SqliteQuery<'q> {
+    match value {
+        Value::Text(s) => query.bind(s.as_ref()),
+        Value::Int(i) => query.bind(*i),
+        Value::OptText(s) => query.bind(s.as_deref()),
+        Value::OptInt(i) => query.bind(*i),
+        Value::OptBlob(b) => query.bind(b.as_deref()),
+    }
+}
+
+type SqliteScalar<'q> = sqlx::query::QueryScalar<'q, Sqlite, i64, SqliteArguments<'q>>;
+
+fn bind_scalar<'q>(query: SqliteScalar<'q>, value: &'q Value<'_>) -> SqliteScalar<'q> {
+    match value {
+        Value::Text(s) => query.bind(s.as_ref()),
+        Value::Int(i) => query.bind(*i),
+        Value::OptText(s) => query.bind(s.as_deref()),
+        Value::OptInt(i) => query.bind(*i),
+        Value::OptBlob(b) => query.bind(b.as_deref()),
+    }
+}
+
+/// A record reduced to its columns: the natural key (after `tenant_id`) and the rest (before `stored_at`).
+struct Encoded<'a> {
+    key: Vec<Value<'a>>,
+    data: Vec<Value<'a>>,
+}
+
+/// What the store needs to know about a record kind.
+trait Record: Sized + Send + Sync + 'static {
+    const TABLE: &'static str;
+    /// Natural key columns after `tenant_id`, in key order.
+    const KEY: &'static [&'static str];
+    /// Every other column but `stored_at`.
+    const DATA: &'static [&'static str];
+    /// The column [`DatasetQuery::from`] and [`DatasetQuery::to`] filter on, and whether it is a day.
+    const DAY: (&'static str, bool);
+    fn tenant(&self) -> &TenantId;
+    fn encode(&self) -> Result<Encoded<'_>, StoreError>;
+    fn decode(tenant: &TenantId, row: &SqliteRow) -> Result<Self, StoreError>;
+}
+
+fn text(s: &str) -> Value<'_> {
+    Value::Text(Cow::Borrowed(s))
+}
+
+fn owned(s: String) -> Value<'static> {
+    Value::Text(Cow::Owned(s))
+}
+
+fn level_name(level: ReportLevel) -> &'static str {
+    level.name()
+}
+
+fn get_text(row: &SqliteRow, name: &str) -> Result<String, StoreError> {
+    row.try_get(name).map_err(db)
+}
+
+fn get_int(row: &SqliteRow, name: &str) -> Result<i64, StoreError> {
+    row.try_get(name).map_err(db)
+}
+
+fn currency(raw: &str) -> Result<Currency, StoreError> {
+    Currency::new(raw).map_err(|e| corrupt("currency", e))
+}
+
+impl Record for ReportRow {
+    const TABLE: &'static str = "report_rows";
+    const KEY: &'static [&'static str] = &["account_key", "level", "object_id", "day"];
+    const DATA: &'static [&'static str] = &[
+        "grant_id",
+        "currency",
+        "spend_micros",
+        "impressions",
+        "clicks",
+        "conversions",
+        "conversion_value_micros",
+    ];
+    const DAY: (&'static str, bool) = ("day", true);
+
+    fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    fn encode(&self) -> Result<Encoded<'_>, StoreError> {
+        let account = self.account.key();
+        let level = level_name(self.level);
+        let day = day(self.date)?;
+        Ok(Encoded {
+            key: vec![owned(account), text(level), text(self.object.as_str()), owned(day)],
+            data: vec![
+                text(self.grant.as_str()),
+                text(self.currency.as_str()),
+                Value::Int(self.metrics.spend_micros),
+                Value::Int(int("impressions", self.metrics.impressions)?),
+                Value::Int(int("clicks", self.metrics.clicks)?),
+                Value::Int(int("conversions", self.metrics.conversions)?),
+                Value::Int(self.metrics.conversion_value_micros),
+            ],
+        })
+    }
+
+    fn decode(tenant: &TenantId, row: &SqliteRow) -> Result<Self, StoreError> {
+        Ok(ReportRow {
+            tenant: tenant.clone(),
+            grant: parse_id("grant id", &get_text(row, "grant_id")?)?,
+            account: account(&get_text(row, "account_key")?)?,
+            level: named(&get_text(row, "level")?)?,
+            object: parse_id("object id", &get_text(row, "object_id")?)?,
+            date: parse_day(&get_text(row, "day")?)?,
+            currency: currency(&get_text(row, "currency")?)?,
+            metrics: Metrics {
+                spend_micros: get_int(row, "spend_micros")?,
+                impressions: uint("impressions", get_int(row, "impressions")?)?,
+                clicks: uint("clicks", get_int(row, "clicks")?)?,
+                conversions: uint("conversions", get_int(row, "conversions")?)?,
+                conversion_value_micros: get_int(row, "conversion_value_micros")?,
+            },
+        })
+    }
+}
+
+impl Record for Campaign {
+    const TABLE: &'static str = "campaigns";
+    const KEY: &'static [&'static str] = &["account_key", "campaign_id"];
+    const DATA: &'static [&'static str] = &[
+        "grant_id",
+        "name",
+        "status",
+        "objective",
+        "daily_budget_micros",
+        "lifetime_budget_micros",
+        "updated_at",
+    ];
+    const DAY: (&'static str, bool) = ("updated_at", false);
+
+    fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    fn encode(&self) -> Result<Encoded<'_>, StoreError> {
+        let account = self.account.key();
+        Ok(Encoded {
+            key: vec![owned(account), text(self.id.as_str())],
+            data: vec![
+                text(self.grant.as_str()),
+                text(self.name.as_str()),
+                text(self.status.name()),
+                Value::OptText(self.objective.as_ref().map(|o| Cow::Borrowed(o.as_str()))),
+                Value::OptInt(self.daily_budget_micros),
+                Value::OptInt(self.lifetime_budget_micros),
+                Value::Int(nanos(self.updated_at)?),
+            ],
+        })
+    }
+
+    fn decode(tenant: &TenantId, row: &SqliteRow) -> Result<Self, StoreError> {
+        let objective: Option<String> = row.try_get("objective").map_err(db)?;
+        Ok(Campaign {
+            tenant: tenant.clone(),
+            grant: parse_id("grant id", &get_text(row, "grant_id")?)?,
+            account: account(&get_text(row, "account_key")?)?,
+            id: parse_id("campaign id", &get_text(row, "campaign_id")?)?,
+            name: Text::new(get_text(row, "name")?).map_err(|e| corrupt("campaign name", e))?,
+            status: named::<CampaignStatus>(&get_text(row, "status")?)?,
+            objective: objective
+                .map(|o| Text::new(o).map_err(|e| corrupt("campaign objective", e)))
+                .transpose()?,
+            daily_budget_micros: row.try_get("daily_budget_micros").map_err(db)?,
+            lifetime_budget_micros: row.try_get("lifetime_budget_micros").map_err(db)?,
+            updated_at: at(get_int(row, "updated_at")?)?,
+        })
+    }
+}
+
+impl Record for StockLevel {
+    const TABLE: &'static str = "stock_levels";
+    const KEY: &'static [&'static str] = &["account_key", "sku", "location"];
+    const DATA: &'static [&'static str] = &["grant_id", "quantity", "observed_at"];
+    const DAY: (&'static str, bool) = ("observed_at", false);
+
+    fn tenant(&self) -> &TenantId {
+        &self.tenant
+    }
+
+    fn encode(&self) -> Result<Encoded<'_>, StoreError> {
+        let account = self.account.key();
+        let location = self.location.as_ref().map_or("", |l| l.as_str());
+        Ok(Encoded {
+            key: vec![owned(account), text(self.sku.as_str()), text(location)],
+            data: vec![
+                text(self.grant.as_str()),
+                Value::Int(self.quantity),
+                Value::Int(nanos(self.observed_at)?),
+            ],
+        })
+    }
+
+    fn decode(tenant: &TenantId, row: &SqliteRow) -> Result<Self, StoreError> {
+        let location = get_text(row, "location")?;
+        Ok(StockLevel {
+            tenant: tenant.clone(),
+            grant: parse_id("grant id", &get_text(row, "grant_id")?)?,
+            account: account(&get_text(row, "account_key")?)?,
+            sku: parse_id("sku", &get_text(row, "sku")?)?,
+            location: if location.is_empty() { None } else { Some(parse_id("location id", &location)?) },
+            quantity: get_int(row, "quantity")?,
+            observed_at: at(get_int(row, "observed_at")?)?,
+        })
+    }
+}
+
+/// Order columns other than the key and `stored_at`.
+const ORDER_DATA: &[&str] = &[
+    "grant_id",
+    "status",
+    "created_at",
+    "updated_at",
+    "currency",
+    "total_micros",
+    "buyer",
+    "buyer_key_version",
+];
+
+/// An order reduced to comparable column values, with its lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OrderColumns<'a> {
+    data: Vec<Value<'a>>,
+    lines: Vec<(String, String, i64, i64)>,
+}
+
+fn encode_order(order: &Order) -> Result<(String, String, String, OrderColumns<'_>), StoreError> {
+    let account = order.account.key();
+    let natural = format!("{account} {}", order.id);
+    let mut seen = HashSet::new();
+    for line in &order.lines {
+        if !seen.insert(line.id.as_str()) {
+            return Err(invalid(format!("order `{}` has line `{}` twice", order.id, line.id)));
+        }
+    }
+    let columns = OrderColumns {
+        data: vec![
+            text(order.grant.as_str()),
+            text(order.status.name()),
+            Value::Int(nanos(order.created_at)?),
+            Value::Int(nanos(order.updated_at)?),
+            text(order.currency.as_str()),
+            Value::Int(order.total_micros),
+            Value::OptBlob(order.buyer.as_ref().map(Sealed::to_bytes)),
+            Value::OptInt(order.buyer.as_ref().map(|b| i64::from(b.key_version().0))),
+        ],
+        lines: order
+            .lines
+            .iter()
+            .map(|l| {
+                (
+                    l.id.as_str().to_owned(),
+                    l.sku.as_str().to_owned(),
+                    i64::from(l.quantity),
+                    l.unit_price_micros,
+                )
+            })
+            .collect(),
+    };
+    Ok((account, order.id.as_str().to_owned(), natural, columns))
+}
+
+fn order_columns(row: &SqliteRow) -> Result<Vec<Value<'static>>, StoreError> {
+    Ok(vec![
+        owned(get_text(row, "grant_id")?),
+        owned(get_text(row, "status")?),
+        Value::Int(get_int(row, "created_at")?),
+        Value::Int(get_int(row, "updated_at")?),
+        owned(get_text(row, "currency")?),
+        Value::Int(get_int(row, "total_micros")?),
+        Value::OptBlob(row.try_get("buyer").map_err(db)?),
+        Value::OptInt(row.try_get("buyer_key_version").map_err(db)?),
+    ])
+}
+
+fn decode_order(
+    tenant: &TenantId,
+    row: &SqliteRow,
+    lines: Vec<(String, String, i64, i64)>,
+) -> Result<Order, StoreError> {
+    let buyer: Option<Vec<u8>> = row.try_get("buyer").map_err(db)?;
+    Ok(Order {
+        tenant: tenant.clone(),
+        grant: parse_id("grant id", &get_text(row, "grant_id")?)?,
+        account: account(&get_text(row, "account_key")?)?,
+        id: parse_id("order id", &get_text(row, "order_id")?)?,
+        status: named::<OrderStatus>(&get_text(row, "status")?)?,
+        created_at: at(get_int(row, "created_at")?)?,
+        updated_at: at(get_int(row, "updated_at")?)?,
+        currency: currency(&get_text(row, "currency")?)?,
+        total_micros: get_int(row, "total_micros")?,
+        lines: lines
+            .into_iter()
+            .map(|(id, sku, quantity, price)| {
+                Ok(OrderLine {
+                    id: parse_id("order line id", &id)?,
+                    sku: parse_id("sku", &sku)?,
+                    quantity: uint("line quantity", quantity)?,
+                    unit_price_micros: price,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?,
+        buyer: buyer.map(|b| Sealed::from_bytes(&b).map_err(|e| corrupt("buyer pii", e))).transpose()?,
+    })
+}
+
+/// A checkpoint's columns.
+struct CheckpointColumns {
+    grant: String,
+    task: &'static str,
+    account: String,
+    cursor: Option<String>,
+    watermark: Option<i64>,
+    updated_at: i64,
+}
+
+fn encode_checkpoint(cp: &SyncCheckpoint) -> Result<CheckpointColumns, StoreError> {
+    if let Some(cursor) = &cp.cursor {
+        check_text("cursor", &cursor.0, MAX_TEXT_BYTES)?;
+    }
+    Ok(CheckpointColumns {
+        grant: cp.grant.as_str().to_owned(),
+        task: cp.task.name(),
+        account: cp.account.key(),
+        cursor: cp.cursor.as_ref().map(|c| c.0.clone()),
+        watermark: opt_nanos(cp.watermark)?,
+        updated_at: nanos(cp.updated_at)?,
+    })
+}
+
+/// Checks what every batch must satisfy: size, one tenant, the checkpoint's tenant.
+fn check_batch<'a>(
+    tenant: &TenantId,
+    tenants: impl Iterator<Item = &'a TenantId>,
+    len: usize,
+    checkpoint: Option<&SyncCheckpoint>,
+) -> Result<(), StoreError> {
+    if len > MAX_BATCH {
+        return Err(invalid(format!("a batch holds at most {MAX_BATCH} records")));
+    }
+    for other in tenants {
+        if other != tenant {
+            return Err(invalid(format!("a record of tenant `{other}` is in a batch of tenant `{tenant}`")));
+        }
+    }
+    if let Some(cp) = checkpoint.filter(|cp| &cp.tenant != tenant) {
+        return Err(invalid(format!(
+            "the checkpoint of tenant `{}` is in a batch of tenant `{tenant}`",
+            cp.tenant
+        )));
+    }
+    Ok(())
+}
+
+async fn save_checkpoint(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    cp: &CheckpointColumns,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sync_checkpoints (tenant_id, grant_id, task, account_key, cursor, watermark, updated_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, grant_id, task, account_key) DO UPDATE SET \
+         cursor = excluded.cursor, watermark = excluded.watermark, updated_at = excluded.updated_at",
+    )
+    .bind(tenant.as_str())
+    .bind(&cp.grant)
+    .bind(cp.task)
+    .bind(&cp.account)
+    .bind(&cp.cursor)
+    .bind(cp.watermark)
+    .bind(cp.updated_at)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+/// `(?, ?, …)` with `n` placeholders.
+fn group(n: usize) -> String {
+    let mut s = String::with_capacity(n * 3 + 2);
+    s.push('(');
+    for i in 0..n {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push('?');
+    }
+    s.push(')');
+    s
+}
+
+/// `group` repeated `rows` times, comma separated.
+fn groups(n: usize, rows: usize) -> String {
+    let one = group(n);
+    let mut s = String::with_capacity((one.len() + 2) * rows);
+    for i in 0..rows {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        s.push_str(&one);
+    }
+    s
+}
+
+/// How many of `keys` exist in the tenant's table. Driven by the `VALUES` list (`CROSS JOIN` keeps that
+/// order): one primary-key lookup per key, never a scan of the tenant's rows.
+async fn count_existing<T: Record>(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    keys: &[&Encoded<'_>],
+) -> Result<u64, StoreError> {
+    let per_row = T::KEY.len();
+    let on: Vec<String> =
+        T::KEY.iter().enumerate().map(|(i, c)| format!("r.{c} = v.column{}", i + 1)).collect();
+    let mut existing = 0u64;
+    for chunk in keys.chunks(MAX_PARAMS / per_row) {
+        let sql = format!(
+            "SELECT count(*) FROM (VALUES {}) AS v CROSS JOIN {} AS r ON r.tenant_id = ? AND {}",
+            groups(per_row, chunk.len()),
+            T::TABLE,
+            on.join(" AND ")
+        );
+        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        for record in chunk {
+            for value in &record.key {
+                query = bind_scalar(query, value);
+            }
+        }
+        let n = query.bind(tenant.as_str()).fetch_one(&mut *conn).await.map_err(db)?;
+        existing += uint::<u64>("count", n)?;
+    }
+    Ok(existing)
+}
+
+/// Upserts `records` and returns how many rows were inserted or changed (SQLite counts an upsert's row
+/// once, whether inserted or updated; rows whose `WHERE` is false are not counted).
+async fn upsert_rows<T: Record>(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    records: &[Encoded<'_>],
+    now: i64,
+) -> Result<u64, StoreError> {
+    // The tenant and the batch time are bound once per statement (the first two `?`); each row binds its own
+    // columns in `VALUES`.
+    let per_row = T::KEY.len() + T::DATA.len();
+    let columns = format!("tenant_id, {}, {}, stored_at", T::KEY.join(", "), T::DATA.join(", "));
+    let select: Vec<String> = (1..=per_row).map(|i| format!("v.column{i}")).collect();
+    let set: Vec<String> =
+        T::DATA.iter().chain(["stored_at"].iter()).map(|c| format!("{c} = excluded.{c}")).collect();
+    let differs: Vec<String> =
+        T::DATA.iter().map(|c| format!("{0}.{c} IS NOT excluded.{c}", T::TABLE)).collect();
+    let mut changed = 0u64;
+    for chunk in records.chunks(MAX_PARAMS / per_row) {
+        let sql = format!(
+            "INSERT INTO {table} ({columns}) SELECT ?, {select}, ? FROM (VALUES {values}) AS v WHERE true \
+             ON CONFLICT (tenant_id, {key}) DO UPDATE SET {set} WHERE {differs}",
+            table = T::TABLE,
+            select = select.join(", "),
+            values = groups(per_row, chunk.len()),
+            key = T::KEY.join(", "),
+            set = set.join(", "),
+            differs = differs.join(" OR "),
+        );
+        let mut query = sqlx::query(&sql).bind(tenant.as_str()).bind(now);
+        for record in chunk {
+            for value in record.key.iter().chain(&record.data) {
+                query = bind(query, value);
+            }
+        }
+        changed += query.execute(&mut *conn).await.map_err(db)?.rows_affected();
+    }
+    Ok(changed)
+}
+
+/// The stored orders (with lines) among `keys`, by natural key.
+async fn stored_orders(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    keys: &[(&str, &str)],
+) -> Result<HashMap<String, OrderColumns<'static>>, StoreError> {
+    let mut stored: HashMap<String, OrderColumns<'static>> = HashMap::new();
+    for chunk in keys.chunks(MAX_PARAMS / 2) {
+        let values = groups(2, chunk.len());
+        let sql = format!(
+            "SELECT o.account_key, o.order_id, {} FROM (VALUES {values}) AS v CROSS JOIN orders AS o \
+             ON o.tenant_id = ? AND o.account_key = v.column1 AND o.order_id = v.column2",
+            ORDER_DATA.iter().map(|c| format!("o.{c}")).collect::<Vec<_>>().join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for (account, id) in chunk {
+            query = query.bind(*account).bind(*id);
+        }
+        let query = query.bind(tenant.as_str());
+        for row in query.fetch_all(&mut *conn).await.map_err(db)? {
+            let natural = format!("{} {}", get_text(&row, "account_key")?, get_text(&row, "order_id")?);
+            stored.insert(natural, OrderColumns { data: order_columns(&row)?, lines: Vec::new() });
+        }
+        let sql = format!(
+            "SELECT l.account_key, l.order_id, l.line_id, l.sku, l.quantity, l.unit_price_micros \
+             FROM (VALUES {values}) AS v CROSS JOIN order_lines AS l ON l.tenant_id = ? \
+             AND l.account_key = v.column1 AND l.order_id = v.column2 ORDER BY l.account_key, l.order_id, l.rowid"
+        );
+        let mut query = sqlx::query(&sql);
+        for (account, id) in chunk {
+            query = query.bind(*account).bind(*id);
+        }
+        let query = query.bind(tenant.as_str());
+        for row in query.fetch_all(&mut *conn).await.map_err(db)? {
+            let natural = format!("{} {}", get_text(&row, "account_key")?, get_text(&row, "order_id")?);
+            if let Some(order) = stored.get_mut(&natural) {
+                order.lines.push((
+                    get_text(&row, "line_id")?,
+                    get_text(&row, "sku")?,
+                    get_int(&row, "quantity")?,
+                    get_int(&row, "unit_price_micros")?,
+                ));
+            }
+        }
+    }
+    Ok(stored)
+}
+
+async fn write_lines(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    account: &str,
+    order: &str,
+    lines: &[(String, String, i64, i64)],
+) -> Result<(), StoreError> {
+    for chunk in lines.chunks(MAX_PARAMS / 7) {
+        let sql = format!(
+            "INSERT INTO order_lines (tenant_id, account_key, order_id, line_id, sku, quantity, \
+             unit_price_micros) VALUES {}",
+            groups(7, chunk.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for (id, sku, quantity, price) in chunk {
+            query = query
+                .bind(tenant.as_str())
+                .bind(account)
+                .bind(order)
+                .bind(id.as_str())
+                .bind(sku.as_str())
+                .bind(*quantity)
+                .bind(*price);
+        }
+        query.execute(&mut *conn).await.map_err(db)?;
+    }
+    Ok(())
+}
+
+/// The `WHERE` of a dataset read (fixed fragments only) and its values.
+fn query_filter<'a>(
+    query: &'a DatasetQuery,
+    day: (&str, bool),
+) -> Result<(String, Vec<Value<'a>>), StoreError> {
+    let mut sql = String::from("tenant_id = ?");
+    let mut values = vec![text(query.tenant.as_str())];
+    if let Some(account) = &query.account {
+        sql.push_str(" AND account_key = ?");
+        values.push(owned(account.key()));
+    }
+    if let Some(grant) = &query.grant {
+        sql.push_str(" AND grant_id = ?");
+        values.push(text(grant.as_str()));
+    }
+    let (column, is_day) = day;
+    if let Some(from) = query.from {
+        sql.push_str(&format!(" AND {column} >= ?"));
+        values.push(if is_day { owned(day_bound(from)) } else { Value::Int(midnight(Some(from))) });
+    }
+    if let Some(to) = query.to {
+        if is_day {
+            sql.push_str(&format!(" AND {column} <= ?"));
+            values.push(owned(day_bound(to)));
+        } else {
+            sql.push_str(&format!(" AND {column} < ?"));
+            values.push(Value::Int(midnight(to.next_day())));
+        }
+    }
+    Ok((sql, values))
+}
+
+/// A day filter bound as stored text (years outside 0 to 9999 clamp: no stored day is outside them).
+fn day_bound(date: Date) -> String {
+    day(date).unwrap_or_else(|_| if date.year() < 0 { "0000".to_owned() } else { "9999-99".to_owned() })
+}
+
+/// The first nanosecond of `date` in UTC (`None`: after every storable instant), clamped to the storable
+/// range.
+fn midnight(date: Option<Date>) -> i64 {
+    match date {
+        None => i64::MAX,
+        Some(date) => {
+            let n = date.midnight().assume_utc().unix_timestamp_nanos();
+            i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX })
+        }
+    }
+}
+
+/// A dataset read ordered by natural key.
+async fn read<T: Record>(store: &SqliteStore, query: &DatasetQuery) -> Result<Vec<T>, StoreError> {
+    let (filter, values) = query_filter(query, T::DAY)?;
+    let sql = format!(
+        "SELECT {key}, {data} FROM {table} WHERE {filter} ORDER BY {key} LIMIT ? OFFSET ?",
+        key = T::KEY.join(", "),
+        data = T::DATA.join(", "),
+        table = T::TABLE,
+    );
+    let mut q = sqlx::query(&sql);
+    for value in &values {
+        q = bind(q, value);
+    }
+    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+    let rows = q.bind(i64::from(query.limit)).bind(offset).fetch_all(store.reader()).await.map_err(db)?;
+    rows.iter().map(|row| T::decode(&query.tenant, row)).collect()
+}
+
+/// Parses a retention key of `kind` into its key column values; `None` if it is not one.
+fn parse_key(kind: RecordKind, key: &str) -> Option<Vec<String>> {
+    let parts: Vec<&str> = key.split(' ').collect();
+    let ok = match kind {
+        RecordKind::ReportRow => {
+            parts.len() == 4
+                && parts.get(1).is_some_and(|l| ReportLevel::from_name(l).is_some())
+                && parts.get(3).is_some_and(|d| parse_day_opt(d).is_some())
+        }
+        RecordKind::Campaign | RecordKind::Order => parts.len() == 2,
+        RecordKind::StockLevel => parts.len() == 3,
+    };
+    let non_empty =
+        parts.iter().enumerate().all(|(i, p)| !p.is_empty() || (kind == RecordKind::StockLevel && i == 2));
+    (ok && non_empty).then(|| parts.into_iter().map(str::to_owned).collect())
+}
+
+fn key_columns(kind: RecordKind) -> (&'static str, &'static [&'static str]) {
+    match kind {
+        RecordKind::ReportRow => (ReportRow::TABLE, ReportRow::KEY),
+        RecordKind::Campaign => (Campaign::TABLE, Campaign::KEY),
+        RecordKind::Order => ("orders", &["account_key", "order_id"]),
+        RecordKind::StockLevel => (StockLevel::TABLE, StockLevel::KEY),
+    }
+}
+
+fn check_keys(keys: &[String]) -> Result<(), StoreError> {
+    if keys.len() > MAX_BATCH {
+        return Err(invalid(format!("at most {MAX_BATCH} keys at once")));
+    }
+    for key in keys {
+        check_text("record key", key, 1024)?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    async fn upsert<T: Record>(&self, batch: IngestBatch<T>) -> Result<UpsertCounts, StoreError> {
+        let IngestBatch { tenant, records, checkpoint, audit } = batch;
+        check_batch(&tenant, records.iter().map(T::tenant), records.len(), checkpoint.as_ref())?;
+        let encoded = records.iter().map(T::encode).collect::<Result<Vec<_>, _>>()?;
+        let checkpoint = checkpoint.as_ref().map(encode_checkpoint).transpose()?;
+
+        let mut seen = HashSet::with_capacity(encoded.len());
+        let distinct: Vec<&Encoded<'_>> = encoded.iter().filter(|e| seen.insert(&e.key)).collect();
+
+        let mut tx = self.begin().await?;
+        let now = nanos(self.now())?;
+        let existing = count_existing::<T>(&mut tx, &tenant, &distinct).await?;
+        let changed = upsert_rows::<T>(&mut tx, &tenant, &encoded, now).await?;
+        if let Some(cp) = &checkpoint {
+            save_checkpoint(&mut tx, &tenant, cp).await?;
+        }
+        self.append_in(&mut tx, &tenant, audit).await?;
+        // Every distinct key that did not exist was inserted once; every other change was an update.
+        let inserted = (distinct.len() as u64).saturating_sub(existing);
+        let updated =
+            changed.checked_sub(inserted).ok_or_else(|| corrupt("upsert", "fewer changes than inserts"))?;
+        let counts =
+            UpsertCounts { inserted, updated, unchanged: (encoded.len() as u64).saturating_sub(changed) };
+        tx.commit().await.map_err(db)?;
+        Ok(counts)
+    }
+
+    async fn upsert_order_batch(&self, batch: IngestBatch<Order>) -> Result<UpsertCounts, StoreError> {
+        let IngestBatch { tenant, records, checkpoint, audit } = batch;
+        check_batch(&tenant, records.iter().map(|o| &o.tenant), records.len(), checkpoint.as_ref())?;
+        let encoded = records.iter().map(encode_order).collect::<Result<Vec<_>, _>>()?;
+        let checkpoint = checkpoint.as_ref().map(encode_checkpoint).transpose()?;
+        let keys: Vec<(&str, &str)> = encoded.iter().map(|(a, o, _, _)| (a.as_str(), o.as_str())).collect();
+
+        let mut tx = self.begin().await?;
+        let now = nanos(self.now())?;
+        let mut stored = stored_orders(&mut tx, &tenant, &keys).await?;
+        let mut counts = UpsertCounts::default();
+        let columns = format!("tenant_id, account_key, order_id, {}, stored_at", ORDER_DATA.join(", "));
+        let set: Vec<String> = ORDER_DATA.iter().map(|c| format!("{c} = ?")).collect();
+        for (account, order, natural, columns_new) in &encoded {
+            match stored.get(natural) {
+                Some(current) if current == columns_new => counts.unchanged += 1,
+                Some(_) => {
+                    let sql = format!(
+                        "UPDATE orders SET {}, stored_at = ? WHERE tenant_id = ? AND account_key = ? AND order_id = ?",
+                        set.join(", ")
+                    );
+                    let mut q = sqlx::query(&sql);
+                    for value in &columns_new.data {
+                        q = bind(q, value);
+                    }
+                    q.bind(now)
+                        .bind(tenant.as_str())
+                        .bind(account.as_str())
+                        .bind(order.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                    sqlx::query(
+                        "DELETE FROM order_lines WHERE tenant_id = ? AND account_key = ? AND order_id = ?",
+                    )
+                    .bind(tenant.as_str())
+                    .bind(account.as_str())
+                    .bind(order.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                    write_lines(&mut tx, &tenant, account, order, &columns_new.lines).await?;
+                    counts.updated += 1;
+                }
+                None => {
+                    let sql =
+                        format!("INSERT INTO orders ({columns}) VALUES {}", group(3 + ORDER_DATA.len() + 1));
+                    let mut q =
+                        sqlx::query(&sql).bind(tenant.as_str()).bind(account.as_str()).bind(order.as_str());
+                    for value in &columns_new.data {
+                        q = bind(q, value);
+                    }
+                    q.bind(now).execute(&mut *tx).await.map_err(db)?;
+                    write_lines(&mut tx, &tenant, account, order, &columns_new.lines).await?;
+                    counts.inserted += 1;
+                }
+            }
+            stored.insert(natural.clone(), columns_new.clone());
+        }
+        if let Some(cp) = &checkpoint {
+            save_checkpoint(&mut tx, &tenant, cp).await?;
+        }
+        self.append_in(&mut tx, &tenant, audit).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(counts)
+    }
+}
+
+#[async_trait]
+impl DatasetStore for SqliteStore {
+    async fn upsert_report_rows(&self, batch: IngestBatch<ReportRow>) -> Result<UpsertCounts, StoreError> {
+        self.upsert(batch).await
+    }
+
+    async fn upsert_campaigns(&self, batch: IngestBatch<Campaign>) -> Result<UpsertCounts, StoreError> {
+        self.upsert(batch).await
+    }
+
+    async fn upsert_orders(&self, batch: IngestBatch<Order>) -> Result<UpsertCounts, StoreError> {
+        self.upsert_order_batch(batch).await
+    }
+
+    async fn upsert_stock(&self, batch: IngestBatch<StockLevel>) -> Result<UpsertCounts, StoreError> {
+        self.upsert(batch).await
+    }
+
+    async fn checkpoint(
+        &self,
+        tenant: &TenantId,
+        grant: &GrantId,
+        task: Task,
+        account: &AccountRef,
+    ) -> Result<Option<SyncCheckpoint>, StoreError> {
+        let row = sqlx::query(
+            "SELECT cursor, watermark, updated_at FROM sync_checkpoints \
+             WHERE tenant_id = ? AND grant_id = ? AND task = ? AND account_key = ?",
+        )
+        .bind(tenant.as_str())
+        .bind(grant.as_str())
+        .bind(task.name())
+        .bind(account.key())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db)?;
+        let Some(row) = row else { return Ok(None) };
+        let cursor: Option<String> = row.try_get("cursor").map_err(db)?;
+        Ok(Some(SyncCheckpoint {
+            tenant: tenant.clone(),
+            grant: grant.clone(),
+            task,
+            account: account.clone(),
+            cursor: cursor.map(Cursor),
+            watermark: opt_at(row.try_get("watermark").map_err(db)?)?,
+            updated_at: at(get_int(&row, "updated_at")?)?,
+        }))
+    }
+
+    async fn report_rows(&self, query: &DatasetQuery) -> Result<Vec<ReportRow>, StoreError> {
+        read(self, query).await
+    }
+
+    async fn campaigns(&self, query: &DatasetQuery) -> Result<Vec<Campaign>, StoreError> {
+        read(self, query).await
+    }
+
+    async fn orders(&self, query: &DatasetQuery) -> Result<Vec<Order>, StoreError> {
+        let (filter, values) = query_filter(query, ("created_at", false))?;
+        let sql = format!(
+            "SELECT account_key, order_id, {} FROM orders WHERE {filter} ORDER BY account_key, order_id \
+             LIMIT ? OFFSET ?",
+            ORDER_DATA.join(", ")
+        );
+        let mut conn = self.reader().begin().await.map_err(db)?;
+        let mut q = sqlx::query(&sql);
+        for value in &values {
+            q = bind(q, value);
+        }
+        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
+        let rows = q.bind(i64::from(query.limit)).bind(offset).fetch_all(&mut *conn).await.map_err(db)?;
+        let mut orders = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let lines = sqlx::query(
+                "SELECT line_id, sku, quantity, unit_price_micros FROM order_lines \
+                 WHERE tenant_id = ? AND account_key = ? AND order_id = ? ORDER BY rowid",
+            )
+            .bind(query.tenant.as_str())
+            .bind(get_text(row, "account_key")?)
+            .bind(get_text(row, "order_id")?)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db)?
+            .iter()
+            .map(|l| {
+                Ok((
+                    get_text(l, "line_id")?,
+                    get_text(l, "sku")?,
+                    get_int(l, "quantity")?,
+                    get_int(l, "unit_price_micros")?,
+                ))
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+            orders.push(decode_order(&query.tenant, row, lines)?);
+        }
+        Ok(orders)
+    }
+
+    async fn stock(&self, query: &DatasetQuery) -> Result<Vec<StockLevel>, StoreError> {
+        read(self, query).await
+    }
+
+    async fn expired(
+        &self,
+        tenant: &TenantId,
+        kind: RecordKind,
+        class: DataClass,
+        stored_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<RecordMeta>, StoreError> {
+        let pii = kind == RecordKind::Order && class == DataClass::BuyerPii;
+        if class != kind.class() && !pii {
+            return Ok(Vec::new());
+        }
+        let before = i64::try_from(stored_before.unix_timestamp_nanos())
+            .unwrap_or(if stored_before.year() < 1970 { i64::MIN } else { i64::MAX });
+        let (table, key) = key_columns(kind);
+        let key = key.join(", ");
+        let sql = format!(
+            "SELECT {key}, grant_id, stored_at FROM {table} WHERE tenant_id = ? AND stored_at < ? {pii} \
+             ORDER BY stored_at, {key} LIMIT ?",
+            pii = if pii { "AND buyer IS NOT NULL" } else { "" },
+        );
+        let rows = sqlx::query(&sql)
+            .bind(tenant.as_str())
+            .bind(before)
+            .bind(i64::from(limit))
+            .fetch_all(self.reader())
+            .await
+            .map_err(db)?;
+        let (_, columns) = key_columns(kind);
+        rows.iter()
+            .map(|row| {
+                let parts =
+                    columns.iter().map(|c| get_text(row, c)).collect::<Result<Vec<_>, StoreError>>()?;
+                Ok(RecordMeta {
+                    tenant: tenant.clone(),
+                    grant: Some(parse_id("grant id", &get_text(row, "grant_id")?)?),
+                    class,
+                    key: parts.join(" "),
+                    stored_at: at(get_int(row, "stored_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_records(
+        &self,
+        tenant: &TenantId,
+        kind: RecordKind,
+        keys: &[String],
+        audit: Vec<NewAuditEvent>,
+    ) -> Result<u64, StoreError> {
+        check_keys(keys)?;
+        let (table, columns) = key_columns(kind);
+        let condition: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
+        let sql = format!("DELETE FROM {table} WHERE tenant_id = ? AND {}", condition.join(" AND "));
+        let mut tx = self.begin().await?;
+        let mut deleted = 0;
+        for key in keys {
+            let Some(parts) = parse_key(kind, key) else { continue };
+            let mut q = sqlx::query(&sql).bind(tenant.as_str());
+            for part in &parts {
+                q = q.bind(part.as_str());
+            }
+            deleted += q.execute(&mut *tx).await.map_err(db)?.rows_affected();
+        }
+        self.append_in(&mut tx, tenant, audit).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(deleted)
+    }
+
+    async fn anonymize_orders(
+        &self,
+        tenant: &TenantId,
+        keys: &[String],
+        audit: Vec<NewAuditEvent>,
+    ) -> Result<u64, StoreError> {
+        check_keys(keys)?;
+        let mut tx = self.begin().await?;
+        let now = nanos(self.now())?;
+        let mut anonymized = 0;
+        for key in keys {
+            let Some(parts) = parse_key(RecordKind::Order, key) else { continue };
+            let (Some(account), Some(order)) = (parts.first(), parts.get(1)) else { continue };
+            anonymized += sqlx::query(
+                "UPDATE orders SET buyer = NULL, buyer_key_version = NULL, stored_at = ? \
+                 WHERE tenant_id = ? AND account_key = ? AND order_id = ? AND buyer IS NOT NULL",
+            )
+            .bind(now)
+            .bind(tenant.as_str())
+            .bind(account.as_str())
+            .bind(order.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?
+            .rows_affected();
+        }
+        self.append_in(&mut tx, tenant, audit).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(anonymized)
+    }
+
+    async fn purge(
+        &self,
+        tenant: &TenantId,
+        grant: Option<GrantId>,
+        kind: RecordKind,
+        batch: u32,
+        audit: Vec<NewAuditEvent>,
+    ) -> Result<u64, StoreError> {
+        if batch == 0 {
+            return Err(invalid("purge batch size must be at least 1"));
+        }
+        let (table, columns) = key_columns(kind);
+        let key = columns.join(", ");
+        let sql = format!(
+            "DELETE FROM {table} WHERE tenant_id = ? AND ({key}) IN \
+             (SELECT {key} FROM {table} WHERE tenant_id = ? {grant} LIMIT ?)",
+            grant = if grant.is_some() { "AND grant_id = ?" } else { "" },
+        );
+        let mut tx = self.begin().await?;
+        let mut q = sqlx::query(&sql).bind(tenant.as_str()).bind(tenant.as_str());
+        if let Some(grant) = &grant {
+            q = q.bind(grant.as_str());
+        }
+        let deleted = q.bind(i64::from(batch)).execute(&mut *tx).await.map_err(db)?.rows_affected();
+        self.append_in(&mut tx, tenant, audit).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(deleted)
+    }
+
+    async fn count(
+        &self,
+        tenant: &TenantId,
+        grant: Option<GrantId>,
+        kind: RecordKind,
+    ) -> Result<u64, StoreError> {
+        let (table, _) = key_columns(kind);
+        let sql = format!(
+            "SELECT count(*) FROM {table} WHERE tenant_id = ? {}",
+            if grant.is_some() { "AND grant_id = ?" } else { "" }
+        );
+        let mut q = sqlx::query(&sql).bind(tenant.as_str());
+        if let Some(grant) = &grant {
+            q = q.bind(grant.as_str());
+        }
+        let n: i64 = q.fetch_one(self.reader()).await.map_err(db)?.try_get(0).map_err(db)?;
+        uint("count", n)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,365 @@
+//! `PersonnelStore`: people, their login material (Argon2id hash, sealed TOTP seed), sessions and API keys
+//! by the hash of their secret (ACC-1..4, SEC-1). Global records: audited on the system chain.
+
+use async_trait::async_trait;
+use custodian_core::audit::{NewAuditEvent, system_tenant};
+use custodian_core::personnel::password::PasswordHash;
+use custodian_core::personnel::token::TokenHash;
+use custodian_core::personnel::{ApiKey, ApiKeyId, Person, PersonId};
+use custodian_core::ports::{PersonCredential, PersonnelStore, SessionRecord, StoreError};
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+use time::OffsetDateTime;
+
+use crate::SqliteStore;
+use crate::codec::{MAX_TEXT_BYTES, at, check_text, flag, int, nanos, opt_at, opt_nanos, parse_id, uint};
+use crate::error::{corrupt, db, db_conflict};
+use crate::wire::{ids_json, ids_set, names_json, names_set};
+
+fn person_row(row: &SqliteRow) -> Result<Person, StoreError> {
+    Ok(Person {
+        id: parse_id("person id", &row.try_get::<String, _>("person_id").map_err(db)?)?,
+        display_name: row.try_get("display_name").map_err(db)?,
+        roles: names_set("roles", &row.try_get::<String, _>("roles").map_err(db)?)?,
+        tenants: ids_set("tenant id", &row.try_get::<String, _>("tenants").map_err(db)?)?,
+        mfa_enrolled: flag("mfa_enrolled", row.try_get("mfa_enrolled").map_err(db)?)?,
+        active: flag("active", row.try_get("active").map_err(db)?)?,
+    })
+}
+
+fn session_row(row: &SqliteRow) -> Result<SessionRecord, StoreError> {
+    let hash: Vec<u8> = row.try_get("session_hash").map_err(db)?;
+    Ok(SessionRecord {
+        token_hash: token_hash(&hash)?,
+        person: parse_id("person id", &row.try_get::<String, _>("person_id").map_err(db)?)?,
+        created_at: at(row.try_get("created_at").map_err(db)?)?,
+        expires_at: at(row.try_get("expires_at").map_err(db)?)?,
+        mfa_verified_at: opt_at(row.try_get("mfa_verified_at").map_err(db)?)?,
+        revoked_at: opt_at(row.try_get("revoked_at").map_err(db)?)?,
+    })
+}
+
+fn api_key_row(row: &SqliteRow) -> Result<ApiKey, StoreError> {
+    Ok(ApiKey {
+        id: parse_id("api key id", &row.try_get::<String, _>("api_key_id").map_err(db)?)?,
+        name: row.try_get("name").map_err(db)?,
+        tenants: ids_set("tenant id", &row.try_get::<String, _>("tenants").map_err(db)?)?,
+        permissions: names_set("permissions", &row.try_get::<String, _>("permissions").map_err(db)?)?,
+        created_by: parse_id("person id", &row.try_get::<String, _>("created_by").map_err(db)?)?,
+        created_at: at(row.try_get("created_at").map_err(db)?)?,
+        expires_at: opt_at(row.try_get("expires_at").map_err(db)?)?,
+        revoked_at: opt_at(row.try_get("revoked_at").map_err(db)?)?,
+    })
+}
+
+fn token_hash(bytes: &[u8]) -> Result<TokenHash, StoreError> {
+    let raw: [u8; 32] = bytes.try_into().map_err(|_| corrupt("secret hash", "not 32 bytes"))?;
+    Ok(TokenHash::from_bytes(raw))
+}
+
+fn check_person(person: &Person) -> Result<(), StoreError> {
+    check_text("display name", &person.display_name, MAX_TEXT_BYTES)
+}
+
+async fn write_credential(
+    conn: &mut SqliteConnection,
+    credential: &PersonCredential,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let phc = credential.password_hash.as_phc();
+    check_text("password hash", phc, MAX_TEXT_BYTES)?;
+    if credential.totp_sealed.as_ref().is_some_and(|t| t.len() > MAX_TEXT_BYTES) {
+        return Err(crate::codec::invalid("sealed totp secret is too long"));
+    }
+    let last_step = credential.totp_last_step.map(|s| int("totp step", s)).transpose()?;
+    let done = sqlx::query(
+        "INSERT INTO person_credentials (person_id, password_phc, totp_sealed, totp_last_step, failed_logins, \
+         locked_until, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (person_id) DO UPDATE SET \
+         password_phc = excluded.password_phc, totp_sealed = excluded.totp_sealed, \
+         totp_last_step = excluded.totp_last_step, failed_logins = excluded.failed_logins, \
+         locked_until = excluded.locked_until, updated_at = excluded.updated_at",
+    )
+    .bind(credential.person.as_str())
+    .bind(phc)
+    .bind(credential.totp_sealed.as_deref())
+    .bind(last_step)
+    .bind(i64::from(credential.failed_logins))
+    .bind(opt_nanos(credential.locked_until)?)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(done.rows_affected())
+}
+
+#[async_trait]
+impl PersonnelStore for SqliteStore {
+    async fn create_person(
+        &self,
+        person: &Person,
+        credential: &PersonCredential,
+        audit: Vec<NewAuditEvent>,
+    ) -> Result<(), StoreError> {
+        check_person(person)?;
+        if credential.person != person.id {
+            return Err(crate::codec::invalid("the login material belongs to another person"));
+        }
+        let roles = names_json(person.roles.iter().copied())?;
+        let tenants = ids_json(person.tenants.iter().map(|t| t.as_str()))?;
+        let mut tx = self.begin().await?;
+        let now = nanos(self.now())?;
+        sqlx::query(
+            "INSERT INTO people (person_id, display_name, roles, tenants, mfa_enrolled, active, created_at, \
+             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(person.id.as_str())
+        .bind(&person.display_name)
+        .bind(&roles)
+        .bind(&tenants)
+        .bind(i64::from(person.mfa_enrolled))
+        .bind(i64::from(person.active))
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_conflict(|| format!("person `{}` exists", person.id)))?;
+        write_credential(&mut tx, credential, now).await?;
+        self.append_in(&mut tx, &system_tenant(), audit).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn person(&self, id: &PersonId) -> Result<Person, StoreError> {
+        let row = sqlx::query(
+            "SELECT person_id, display_name, roles, tenants, mfa_enrolled, active FROM people WHERE person_id = ?",
+        )
+        .bind(id.as_str())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+        person_row(&row)
+    }
+
+    async fn people(&self) -> Result<Vec<Person>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT person_id, display_name, roles, tenants, mfa_enrolled, active FROM people ORDER BY person_id",
+        )
+        .fetch_all(self.reader())
+        .await
+        .map_err(db)?;
+        rows.iter().map(person_row).collect()
+    }
+
+    async fn update_person(&self, person: &Person, audit: Vec<NewAuditEvent>) -> Result<(), StoreError> {
+        check_person(person)?;
+        let roles = names_json(person.roles.iter().copied())?;
+        let tenants = ids_json(person.tenants.iter().map(|t| t.as_str()))?;
+        let mut tx = self.begin().await?;
+        let now = nanos(self.now())?;
+        let done = sqlx::query(
+            "UPDATE people SET display_name = ?, roles = ?, tenants = ?, mfa_enrolled = ?, active = ?, \
+             updated_at = ? WHERE person_id = ?",
+        )
+        .bind(&person.display_name)
+        .bind(&roles)
+        .bind(&tenants)
+        .bind(i64::from(person.mfa_enrolled))
+        .bind(i64::from(person.active))
+        .bind(now)
+        .bind(person.id.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.append_in(&mut tx, &system_tenant(), audit).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn credential(&self, id: &PersonId) -> Result<PersonCredential, StoreError> {
+        let row = sqlx::query(
+            "SELECT password_phc, totp_sealed, totp_last_step, failed_logins, locked_until \
+             FROM person_credentials WHERE person_id = ?",
+        )
+        .bind(id.as_str())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+        let phc: String = row.try_get("password_phc").map_err(db)?;
+        let last_step: Option<i64> = row.try_get("totp_last_step").map_err(db)?;
+        Ok(PersonCredential {
+            person: id.clone(),
+            password_hash: PasswordHash::from_phc(phc).map_err(|e| corrupt("password hash", e))?,
+            totp_sealed: row.try_get("totp_sealed").map_err(db)?,
+            totp_last_step: last_step.map(|s| uint("totp step", s)).transpose()?,
+            failed_logins: uint("failed logins", row.try_get("failed_logins").map_err(db)?)?,
+            locked_until: opt_at(row.try_get("locked_until").map_err(db)?)?,
+        })
+    }
+
+    async fn set_credential(
+        &self,
+        credential: &PersonCredential,
+        audit: Vec<NewAuditEvent>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let now = nanos(self.now())?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM people WHERE person_id = ?")
+            .bind(credential.person.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        write_credential(&mut tx, credential, now).await?;
+        self.append_in(&mut tx, &system_tenant(), audit).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn create_session(
+        &self,
+        session: &SessionRecord,
+        audit: Vec<NewAuditEvent>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO sessions (session_hash, person_id, created_at, expires_at, mfa_verified_at, revoked_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(session.token_hash.as_bytes().as_slice())
+        .bind(session.person.as_str())
+        .bind(nanos(session.created_at)?)
+        .bind(nanos(session.expires_at)?)
+        .bind(opt_nanos(session.mfa_verified_at)?)
+        .bind(opt_nanos(session.revoked_at)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_conflict(|| "a session with this hash exists".to_owned()))?;
+        self.append_in(&mut tx, &system_tenant(), audit).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn session(&self, token_hash: &TokenHash) -> Result<SessionRecord, StoreError> {
+        let row = sqlx::query(
+            "SELECT session_hash, person_id, created_at, expires_at, mfa_verified_at, revoked_at \
+             FROM sessions WHERE session_hash = ?",
+        )
+        .bind(token_hash.as_bytes().as_slice())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+        session_row(&row)
+    }
+
+    async fn set_session_mfa(&self, token_hash: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE sessions SET mfa_verified_at = ? WHERE session_hash = ?")
+            .bind(nanos(at)?)
+            .bind(token_hash.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        tx.commit().await.map_err(db)
+    }
+
+    async fn revoke_session(
+        &self,
+        token_hash: &TokenHash,
+        at: OffsetDateTime,
+        audit: Vec<NewAuditEvent>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE sessions SET revoked_at = ? WHERE session_hash = ?")
+            .bind(nanos(at)?)
+            .bind(token_hash.as_bytes().as_slice())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.append_in(&mut tx, &system_tenant(), audit).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn create_api_key(
+        &self,
+        key: &ApiKey,
+        secret_hash: &TokenHash,
+        audit: Vec<NewAuditEvent>,
+    ) -> Result<(), StoreError> {
+        check_text("api key name", &key.name, MAX_TEXT_BYTES)?;
+        let tenants = ids_json(key.tenants.iter().map(|t| t.as_str()))?;
+        let permissions = names_json(key.permissions.iter().copied())?;
+        let mut tx = self.begin().await?;
+        sqlx::query(
+            "INSERT INTO api_keys (api_key_id, key_hash, name, tenants, permissions, created_by, created_at, \
+             expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(key.id.as_str())
+        .bind(secret_hash.as_bytes().as_slice())
+        .bind(&key.name)
+        .bind(&tenants)
+        .bind(&permissions)
+        .bind(key.created_by.as_str())
+        .bind(nanos(key.created_at)?)
+        .bind(opt_nanos(key.expires_at)?)
+        .bind(opt_nanos(key.revoked_at)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_conflict(|| format!("api key `{}` or its secret hash exists", key.id)))?;
+        self.append_in(&mut tx, &system_tenant(), audit).await?;
+        tx.commit().await.map_err(db)
+    }
+
+    async fn api_key_by_hash(&self, secret_hash: &TokenHash) -> Result<ApiKey, StoreError> {
+        let row = sqlx::query(
+            "SELECT api_key_id, name, tenants, permissions, created_by, created_at, expires_at, revoked_at \
+             FROM api_keys WHERE key_hash = ?",
+        )
+        .bind(secret_hash.as_bytes().as_slice())
+        .fetch_optional(self.reader())
+        .await
+        .map_err(db)?
+        .ok_or(StoreError::NotFound)?;
+        api_key_row(&row)
+    }
+
+    async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT api_key_id, name, tenants, permissions, created_by, created_at, expires_at, revoked_at \
+             FROM api_keys ORDER BY api_key_id",
+        )
+        .fetch_all(self.reader())
+        .await
+        .map_err(db)?;
+        rows.iter().map(api_key_row).collect()
+    }
+
+    async fn revoke_api_key(
+        &self,
+        id: &ApiKeyId,
+        at: OffsetDateTime,
+        audit: Vec<NewAuditEvent>,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = ? WHERE api_key_id = ?")
+            .bind(nanos(at)?)
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.append_in(&mut tx, &system_tenant(), audit).await?;
+        tx.commit().await.map_err(db)
+    }
+}

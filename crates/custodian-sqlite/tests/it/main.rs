@@ -1,0 +1,21 @@
+//! The one integration test binary of custodian-sqlite (style rule 32): the contract suites, tenant
+//! isolation, ingest atomicity, audit chains under concurrency and tampering, the job queue under
+//! concurrent workers, input limits, and the schema's security properties.
+
+// `cfg(test)` marks the helpers in these modules as test code for clippy (`allow-unwrap-in-tests`).
+#[cfg(test)]
+mod audit;
+#[cfg(test)]
+mod contract;
+#[cfg(test)]
+mod ingest;
+#[cfg(test)]
+mod input;
+#[cfg(test)]
+mod isolation;
+#[cfg(test)]
+mod jobs;
+#[cfg(test)]
+mod schema;
+#[cfg(test)]
+mod support;

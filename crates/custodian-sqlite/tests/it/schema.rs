@@ -1,0 +1,150 @@
+//! The schema's security properties, read from the database itself: no column for tokens or secrets
+//! (SEC-1), PII only as ciphertext (ENC-1), `tenant_id` first in every tenant table's key (SEG-1), and the
+//! file's mode, journal and migrations.
+
+use std::collections::BTreeSet;
+
+use custodian_core::authz::Environment;
+use custodian_core::ports::{GrantStore, StoreError, TenantStore};
+use custodian_core::tenant::ContactId;
+use custodian_sqlite::{MIGRATOR, SqliteStore};
+use custodian_testkit::fakes::SeededRng;
+use custodian_testkit::fixtures::{self, T0};
+use sqlx::Row;
+
+use crate::support::{FileStore, grant, tenant};
+
+/// Tables without a tenant: global records and the audit chain's bookkeeping (the audit tables do have
+/// `tenant_id` first in their key; they are listed among the tenant tables below).
+const GLOBAL: &[&str] = &["people", "person_credentials", "sessions", "api_keys", "incidents", "jobs"];
+
+async fn columns(f: &FileStore) -> Vec<(String, String, String, i64)> {
+    let mut raw = f.raw().await;
+    let rows = sqlx::query(
+        "SELECT m.name AS tbl, p.name AS col, p.type AS ty, p.pk AS pk FROM sqlite_master m \
+         JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' \
+         AND m.name NOT LIKE '_sqlx_%' ORDER BY m.name, p.cid",
+    )
+    .fetch_all(&mut raw)
+    .await
+    .unwrap();
+    rows.iter().map(|r| (r.get("tbl"), r.get("col"), r.get("ty"), r.get("pk"))).collect()
+}
+
+#[tokio::test]
+async fn no_column_holds_tokens_or_secrets() {
+    let f = FileStore::new().await;
+    let justified: BTreeSet<(&str, &str)> =
+        [("person_credentials", "password_phc"), ("person_credentials", "totp_sealed")].into();
+    let mut offenders = Vec::new();
+    for (table, column, _, _) in columns(&f).await {
+        let name = column.to_lowercase();
+        let suspicious = ["token", "secret", "password", "passwd"].iter().any(|w| name.contains(w));
+        if suspicious && !justified.contains(&(table.as_str(), column.as_str())) {
+            offenders.push(format!("{table}.{column}"));
+        }
+    }
+    assert!(offenders.is_empty(), "columns that look like credentials: {offenders:?}");
+    let all = columns(&f).await;
+    for (table, column) in &justified {
+        assert!(all.iter().any(|(t, c, _, _)| t == table && c == column), "{table}.{column} is gone");
+    }
+}
+
+#[tokio::test]
+async fn every_tenant_table_keys_on_tenant_id_first() {
+    let f = FileStore::new().await;
+    let cols = columns(&f).await;
+    let tables: BTreeSet<&str> = cols.iter().map(|(t, _, _, _)| t.as_str()).collect();
+    for table in tables {
+        if GLOBAL.contains(&table) {
+            continue;
+        }
+        let first_key =
+            cols.iter().find(|(t, _, _, pk)| t == table && *pk == 1).map(|(_, c, _, _)| c.as_str());
+        let first_column = cols.iter().find(|(t, _, _, _)| t == table).map(|(_, c, _, _)| c.as_str());
+        // order_lines keeps rowid order; its unique key starts with tenant_id (checked below).
+        if table == "order_lines" {
+            assert_eq!(first_column, Some("tenant_id"));
+            continue;
+        }
+        assert_eq!(first_key, Some("tenant_id"), "{table}: the first key column is not tenant_id");
+        assert_eq!(first_column, Some("tenant_id"), "{table}: tenant_id is not the first column");
+    }
+    let mut raw = f.raw().await;
+    let unique: Vec<String> = sqlx::query_scalar(
+        "SELECT i.name FROM pragma_index_list('order_lines') l JOIN pragma_index_info(l.name) i \
+         WHERE l.\"unique\" = 1 AND i.seqno = 0",
+    )
+    .fetch_all(&mut raw)
+    .await
+    .unwrap();
+    assert_eq!(unique, vec!["tenant_id".to_owned()]);
+}
+
+#[tokio::test]
+async fn pii_is_stored_only_as_ciphertext() {
+    let f = FileStore::new().await;
+    let cols = columns(&f).await;
+    for (table, column) in
+        [("contacts", "details"), ("orders", "buyer"), ("person_credentials", "totp_sealed")]
+    {
+        let ty = cols.iter().find(|(t, c, _, _)| t == table && c == column).map(|(_, _, ty, _)| ty.clone());
+        assert_eq!(ty.as_deref(), Some("BLOB"), "{table}.{column}");
+    }
+    let t = tenant("pii");
+    f.store.create_tenant(&fixtures::tenant(&t), Vec::new()).await.unwrap();
+    let key = fixtures::data_key("schema test", 1);
+    let id = ContactId::new("c1").unwrap();
+    let contact = fixtures::contact(&t, &id, 7, &key, &SeededRng::new(1)).unwrap();
+    f.store.put_contact(&contact, Vec::new()).await.unwrap();
+    let details = fixtures::contact_details(7);
+    f.store.close().await;
+    for suffix in ["", "-wal"] {
+        let path = format!("{}{suffix}", f.db_path().display());
+        let bytes = std::fs::read(&path).unwrap_or_default();
+        assert!(!contains(&bytes, details.name.as_bytes()), "plaintext contact name in {path}");
+        if let Some(email) = &details.email {
+            assert!(!contains(&bytes, email.as_bytes()), "plaintext contact email in {path}");
+        }
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn the_file_is_private_in_wal_mode_and_reopens() {
+    let f = FileStore::new().await;
+    let t = tenant("reopen");
+    f.store.create_tenant(&fixtures::tenant(&t), Vec::new()).await.unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for suffix in ["", "-wal", "-shm"] {
+            let path = format!("{}{suffix}", f.db_path().display());
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{path} has mode {mode:o}");
+        }
+    }
+    let mut raw = f.raw().await;
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut raw).await.unwrap();
+    assert_eq!(mode, "wal");
+    let applied: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations").fetch_one(&mut raw).await.unwrap();
+    assert_eq!(applied as usize, MIGRATOR.iter().count());
+    f.store.close().await;
+    let again = SqliteStore::open(f.db_path(), Environment::Staging, f.clock.clone()).await.unwrap();
+    assert_eq!(again.tenant(&t).await.unwrap(), fixtures::tenant(&t));
+    assert_eq!(again.environment(), Environment::Staging);
+    // Foreign keys are enforced: a grant of an unknown tenant is refused.
+    let g = fixtures::active_grant(
+        &tenant("nobody"),
+        &grant("g"),
+        custodian_core::platform::Platform::Meta,
+        &[],
+        T0,
+    );
+    assert!(matches!(again.insert_grant(&g, Vec::new()).await, Err(StoreError::Invalid(_))));
+}
