@@ -4,6 +4,7 @@
 //! for the integration tests) means writing one function and adding one line to [`STEPS`].
 
 mod advisory_db;
+mod openbao;
 pub(crate) mod postgres;
 mod tools;
 
@@ -114,6 +115,7 @@ fn deny(ctx: &Ctx) -> anyhow::Result<()> {
 
 fn test(ctx: &Ctx) -> anyhow::Result<()> {
     tools::ensure(ctx, &tools::CARGO_NEXTEST)?;
+    openbao::ensure(ctx)?;
     // Kept alive until the tests end: a throwaway cluster stops when it is dropped.
     let _postgres = postgres::ensure(&ctx.sh, &ctx.root)?;
     let sh = &ctx.sh;
