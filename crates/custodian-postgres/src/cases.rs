@@ -15,6 +15,30 @@ use crate::error;
 use crate::{PgStore, micros, wire};
 
 type ChangeRow = (String, String, String, Vec<u8>, String);
+type ReceiptRow = (String, String, Option<String>, String);
+
+impl PgStore {
+    /// Runs one read query in a transaction scoped to `tenant` (`""` for the global tables), binding `binds` in
+    /// order. Callers pass SQL literals only.
+    async fn read_rows<R>(
+        &self,
+        tenant: &str,
+        sql: &'static str,
+        binds: &[&str],
+    ) -> Result<Vec<R>, StoreError>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+    {
+        let mut tx = self.begin(tenant).await?;
+        let mut query = sqlx::query_as::<_, R>(sql);
+        for value in binds {
+            query = query.bind(*value);
+        }
+        let rows = query.fetch_all(&mut *tx).await.map_err(error::store)?;
+        tx.commit().await.map_err(error::store)?;
+        Ok(rows)
+    }
+}
 
 #[async_trait]
 impl CaseStore for PgStore {
@@ -43,32 +67,27 @@ impl CaseStore for PgStore {
     }
 
     async fn change(&self, tenant: &TenantId, id: &ChangeId) -> Result<ChangeRequest, StoreError> {
-        let mut tx = self.begin(tenant.as_str()).await?;
-        let row: Option<ChangeRow> = sqlx::query_as(
-            "SELECT tenant_id, change_id, grant_id, diff_hash, doc::text FROM change_requests
-             WHERE tenant_id = $1 AND change_id = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(id.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(error::store)?;
-        tx.commit().await.map_err(error::store)?;
-        let (t, c, g, h, doc) = row.ok_or(StoreError::NotFound)?;
+        let rows: Vec<ChangeRow> = self
+            .read_rows(
+                tenant.as_str(),
+                "SELECT tenant_id, change_id, grant_id, diff_hash, doc::text FROM change_requests
+                 WHERE tenant_id = $1 AND change_id = $2",
+                &[tenant.as_str(), id.as_str()],
+            )
+            .await?;
+        let (t, c, g, h, doc) = rows.into_iter().next().ok_or(StoreError::NotFound)?;
         wire::change_from_json(&t, &c, &g, &h, &doc)
     }
 
     async fn changes(&self, tenant: &TenantId) -> Result<Vec<ChangeRequest>, StoreError> {
-        let mut tx = self.begin(tenant.as_str()).await?;
-        let rows: Vec<ChangeRow> = sqlx::query_as(
-            "SELECT tenant_id, change_id, grant_id, diff_hash, doc::text FROM change_requests
-             WHERE tenant_id = $1 ORDER BY change_id",
-        )
-        .bind(tenant.as_str())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(error::store)?;
-        tx.commit().await.map_err(error::store)?;
+        let rows: Vec<ChangeRow> = self
+            .read_rows(
+                tenant.as_str(),
+                "SELECT tenant_id, change_id, grant_id, diff_hash, doc::text FROM change_requests
+                 WHERE tenant_id = $1 ORDER BY change_id",
+                &[tenant.as_str()],
+            )
+            .await?;
         rows.iter().map(|(t, c, g, h, doc)| wire::change_from_json(t, c, g, h, doc)).collect()
     }
 
@@ -93,26 +112,25 @@ impl CaseStore for PgStore {
     }
 
     async fn incident(&self, id: &IncidentId) -> Result<Incident, StoreError> {
-        let mut tx = self.begin("").await?;
-        let row: Option<(String, String)> =
-            sqlx::query_as("SELECT incident_id, doc::text FROM incidents WHERE incident_id = $1")
-                .bind(id.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(error::store)?;
-        tx.commit().await.map_err(error::store)?;
-        let (id, doc) = row.ok_or(StoreError::NotFound)?;
+        let rows: Vec<(String, String)> = self
+            .read_rows(
+                "",
+                "SELECT incident_id, doc::text FROM incidents WHERE incident_id = $1",
+                &[id.as_str()],
+            )
+            .await?;
+        let (id, doc) = rows.into_iter().next().ok_or(StoreError::NotFound)?;
         wire::incident_from_json(&id, &doc)
     }
 
     async fn incidents(&self) -> Result<Vec<Incident>, StoreError> {
-        let mut tx = self.begin("").await?;
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT incident_id, doc::text FROM incidents ORDER BY opened_at, incident_id")
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(error::store)?;
-        tx.commit().await.map_err(error::store)?;
+        let rows: Vec<(String, String)> = self
+            .read_rows(
+                "",
+                "SELECT incident_id, doc::text FROM incidents ORDER BY opened_at, incident_id",
+                &[],
+            )
+            .await?;
         rows.iter().map(|(id, doc)| wire::incident_from_json(id, doc)).collect()
     }
 
@@ -147,30 +165,25 @@ impl CaseStore for PgStore {
         tenant: &TenantId,
         id: &RightsRequestId,
     ) -> Result<RightsRequest, StoreError> {
-        let mut tx = self.begin(tenant.as_str()).await?;
-        let row: Option<(String, String, String)> = sqlx::query_as(
-            "SELECT tenant_id, request_id, doc::text FROM rights_requests WHERE tenant_id = $1 AND request_id = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(id.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(error::store)?;
-        tx.commit().await.map_err(error::store)?;
-        let (t, r, doc) = row.ok_or(StoreError::NotFound)?;
+        let rows: Vec<(String, String, String)> = self
+            .read_rows(
+                tenant.as_str(),
+                "SELECT tenant_id, request_id, doc::text FROM rights_requests WHERE tenant_id = $1 AND request_id = $2",
+                &[tenant.as_str(), id.as_str()],
+            )
+            .await?;
+        let (t, r, doc) = rows.into_iter().next().ok_or(StoreError::NotFound)?;
         wire::rights_from_json(&t, &r, &doc)
     }
 
     async fn rights_requests(&self, tenant: &TenantId) -> Result<Vec<RightsRequest>, StoreError> {
-        let mut tx = self.begin(tenant.as_str()).await?;
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT tenant_id, request_id, doc::text FROM rights_requests WHERE tenant_id = $1 ORDER BY request_id",
-        )
-        .bind(tenant.as_str())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(error::store)?;
-        tx.commit().await.map_err(error::store)?;
+        let rows: Vec<(String, String, String)> = self
+            .read_rows(
+                tenant.as_str(),
+                "SELECT tenant_id, request_id, doc::text FROM rights_requests WHERE tenant_id = $1 ORDER BY request_id",
+                &[tenant.as_str()],
+            )
+            .await?;
         rows.iter().map(|(t, r, doc)| wire::rights_from_json(t, r, doc)).collect()
     }
 
@@ -194,30 +207,25 @@ impl CaseStore for PgStore {
     }
 
     async fn hold(&self, tenant: &TenantId, id: &HoldId) -> Result<LegalHold, StoreError> {
-        let mut tx = self.begin(tenant.as_str()).await?;
-        let row: Option<(String, String, String)> = sqlx::query_as(
-            "SELECT tenant_id, hold_id, doc::text FROM legal_holds WHERE tenant_id = $1 AND hold_id = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(id.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(error::store)?;
-        tx.commit().await.map_err(error::store)?;
-        let (t, h, doc) = row.ok_or(StoreError::NotFound)?;
+        let rows: Vec<(String, String, String)> = self
+            .read_rows(
+                tenant.as_str(),
+                "SELECT tenant_id, hold_id, doc::text FROM legal_holds WHERE tenant_id = $1 AND hold_id = $2",
+                &[tenant.as_str(), id.as_str()],
+            )
+            .await?;
+        let (t, h, doc) = rows.into_iter().next().ok_or(StoreError::NotFound)?;
         wire::hold_from_json(&t, &h, &doc)
     }
 
     async fn holds(&self, tenant: &TenantId) -> Result<Vec<LegalHold>, StoreError> {
-        let mut tx = self.begin(tenant.as_str()).await?;
-        let rows: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT tenant_id, hold_id, doc::text FROM legal_holds WHERE tenant_id = $1 ORDER BY hold_id",
-        )
-        .bind(tenant.as_str())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(error::store)?;
-        tx.commit().await.map_err(error::store)?;
+        let rows: Vec<(String, String, String)> = self
+            .read_rows(
+                tenant.as_str(),
+                "SELECT tenant_id, hold_id, doc::text FROM legal_holds WHERE tenant_id = $1 ORDER BY hold_id",
+                &[tenant.as_str()],
+            )
+            .await?;
         rows.iter().map(|(t, h, doc)| wire::hold_from_json(t, h, doc)).collect()
     }
 
@@ -251,32 +259,27 @@ impl CaseStore for PgStore {
     }
 
     async fn receipt(&self, tenant: &TenantId, id: &ReceiptId) -> Result<DeletionReceipt, StoreError> {
-        let mut tx = self.begin(tenant.as_str()).await?;
-        let row: Option<(String, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT tenant_id, receipt_id, grant_id, doc::text FROM deletion_receipts
-             WHERE tenant_id = $1 AND receipt_id = $2",
-        )
-        .bind(tenant.as_str())
-        .bind(id.as_str())
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(error::store)?;
-        tx.commit().await.map_err(error::store)?;
-        let (t, r, g, doc) = row.ok_or(StoreError::NotFound)?;
+        let rows: Vec<ReceiptRow> = self
+            .read_rows(
+                tenant.as_str(),
+                "SELECT tenant_id, receipt_id, grant_id, doc::text FROM deletion_receipts
+                 WHERE tenant_id = $1 AND receipt_id = $2",
+                &[tenant.as_str(), id.as_str()],
+            )
+            .await?;
+        let (t, r, g, doc) = rows.into_iter().next().ok_or(StoreError::NotFound)?;
         wire::receipt_from_json(&t, &r, g.as_deref(), &doc)
     }
 
     async fn receipts(&self, tenant: &TenantId) -> Result<Vec<DeletionReceipt>, StoreError> {
-        let mut tx = self.begin(tenant.as_str()).await?;
-        let rows: Vec<(String, String, Option<String>, String)> = sqlx::query_as(
-            "SELECT tenant_id, receipt_id, grant_id, doc::text FROM deletion_receipts
-             WHERE tenant_id = $1 ORDER BY completed_at, receipt_id",
-        )
-        .bind(tenant.as_str())
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(error::store)?;
-        tx.commit().await.map_err(error::store)?;
+        let rows: Vec<ReceiptRow> = self
+            .read_rows(
+                tenant.as_str(),
+                "SELECT tenant_id, receipt_id, grant_id, doc::text FROM deletion_receipts
+                 WHERE tenant_id = $1 ORDER BY completed_at, receipt_id",
+                &[tenant.as_str()],
+            )
+            .await?;
         rows.iter().map(|(t, r, g, doc)| wire::receipt_from_json(t, r, g.as_deref(), doc)).collect()
     }
 }
