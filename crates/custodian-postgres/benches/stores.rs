@@ -138,19 +138,6 @@ async fn main() {
         .await
         .expect("drop old bench db");
     sqlx::raw_sql(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create bench db");
-    if std::env::var_os("CUSTODIAN_BENCH_EXPLAIN").is_some() {
-        for setting in [
-            "session_preload_libraries = 'auto_explain'",
-            "auto_explain.log_min_duration = '40ms'",
-            "auto_explain.log_analyze = on",
-            "auto_explain.log_nested_statements = on",
-        ] {
-            sqlx::raw_sql(&format!("ALTER DATABASE {name} SET {setting}"))
-                .execute(&mut conn)
-                .await
-                .expect("explain settings");
-        }
-    }
     let pool = PgPoolOptions::new()
         .max_connections(4)
         .connect_with(admin.clone().database(&name))

@@ -90,11 +90,12 @@ impl PgStore {
             blobs.push(record.encode());
         }
         let new_seq = i64::try_from(new_head.seq).map_err(|_| AppendError::BadHead(tenant.to_string()))?;
-        // One statement: insert the records, then move the head (a data-modifying CTE always runs).
+        // One statement: insert the records, then move the head (a data-modifying CTE always runs). The arrays
+        // are unnested in the select list, row by row, without a tuple store.
         sqlx::query(
             "WITH ins AS (
                 INSERT INTO audit_records (tenant_id, seq, at, record)
-                SELECT $1, s, a, r FROM UNNEST($2::bigint[], $3::timestamptz[], $4::bytea[]) AS t(s, a, r)
+                SELECT $1, unnest($2::bigint[]), unnest($3::timestamptz[]), unnest($4::bytea[])
             )
             UPDATE audit_heads SET seq = $5, hash = $6 WHERE tenant_id = $1",
         )

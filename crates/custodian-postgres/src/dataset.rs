@@ -1,11 +1,16 @@
 //! `DatasetStore`: report rows, campaigns, orders (with lines and sealed buyer PII) and stock levels.
 //!
 //! Ingest: one transaction per batch. Records are checked (all of the batch's tenant, values within the
-//! schema), deduplicated by natural key (the last one wins) and sorted by it, then written with one
-//! `INSERT … SELECT FROM UNNEST(column arrays) ON CONFLICT (natural key) DO UPDATE … WHERE (row) IS DISTINCT
-//! FROM (new row)` per kind: an equal row is not rewritten, so re-ingesting a page writes nothing, and
-//! `RETURNING (xmax = 0)` tells inserts from updates for exact counts. The checkpoint and the audit events
-//! are written in the same transaction, so a failure anywhere leaves nothing half-written.
+//! schema), deduplicated by natural key (the last one wins) and sorted by it, then written from column
+//! arrays in chunks of [`records::CHUNK`], each under a savepoint. A row equal to the stored one is never
+//! rewritten, so re-ingesting a page writes nothing, and the counts are exact. Report rows, the bulk of
+//! every sync, are written by the cheapest correct plan for the chunk (`report_rows`: a plain insert of new
+//! rows, else classify and write only what differs); the other kinds by one statement of data-modifying
+//! CTEs (update the differing rows, insert the missing ones). Whenever a concurrent writer gets in between
+//! (a unique violation), the chunk is rolled back to its savepoint and written with `INSERT … ON CONFLICT
+//! (natural key) DO UPDATE … WHERE (row) IS DISTINCT FROM (new row)`, counted by `RETURNING (xmax = 0)`.
+//! The checkpoint and the audit events are written in the same transaction, so a failure anywhere leaves
+//! nothing half-written.
 //!
 //! Natural keys, as [`RecordMeta::key`] text (parts joined by a space, which no identifier contains, so the
 //! text sorts like the key): report rows `account level object day`, campaigns `account campaign`, orders
@@ -14,6 +19,7 @@
 //! Purges delete at most `batch` rows per call by `ctid`, so no statement holds locks on a whole table.
 
 mod records;
+mod report_rows;
 
 use async_trait::async_trait;
 use custodian_core::audit::NewAuditEvent;
@@ -33,20 +39,23 @@ use crate::check::{self, MAX_CURSOR_BYTES, parse};
 use crate::error;
 use crate::{PgStore, micros};
 
+use records::AccountKeys;
 pub(crate) use records::Kind;
 
 /// A record kind the dataset store holds.
 pub(crate) trait Record: Sized + Send + Sync + 'static {
     fn tenant(&self) -> &TenantId;
     /// The natural key within the tenant, as sortable text (see the module documentation).
-    fn natural_key(&self) -> String;
+    fn natural_key(&self, accounts: &mut AccountKeys) -> String;
     /// Checks the record's values against the schema.
     fn check(&self) -> Result<(), StoreError>;
-    /// Upserts deduplicated, sorted records of one tenant and returns the counts.
+    /// Upserts deduplicated, sorted records of one tenant, whose natural keys are `keys`, and returns the
+    /// counts.
     fn upsert<'a>(
         conn: &'a mut PgConnection,
         tenant: &'a TenantId,
         records: &'a [Self],
+        keys: &'a [String],
         now: OffsetDateTime,
     ) -> BoxFuture<'a, Result<UpsertCounts, StoreError>>;
     /// Whether two records are equal (for counting in-batch duplicates).
@@ -88,12 +97,13 @@ impl Filters {
 }
 
 /// Removes earlier duplicates of a natural key (the last one wins) and sorts by key. Returns the kept
-/// records and the counts of the dropped ones: unchanged when equal to the record that replaced them,
-/// updated otherwise.
-fn dedupe<T: Record>(records: Vec<T>) -> (Vec<T>, UpsertCounts) {
+/// records' keys, the kept records and the counts of the dropped ones: unchanged when equal to the record
+/// that replaced them, updated otherwise.
+fn dedupe<T: Record>(records: Vec<T>) -> (Vec<String>, Vec<T>, UpsertCounts) {
+    let mut accounts = AccountKeys::default();
     let mut keyed: Vec<(String, usize, T)> =
-        records.into_iter().enumerate().map(|(i, r)| (r.natural_key(), i, r)).collect();
-    keyed.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+        records.into_iter().enumerate().map(|(i, r)| (r.natural_key(&mut accounts), i, r)).collect();
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
     let mut extra = UpsertCounts::default();
     let mut kept: Vec<(String, T)> = Vec::with_capacity(keyed.len());
     for (key, _, record) in keyed {
@@ -110,7 +120,8 @@ fn dedupe<T: Record>(records: Vec<T>) -> (Vec<T>, UpsertCounts) {
         }
         kept.push((key, record));
     }
-    (kept.into_iter().map(|(_, r)| r).collect(), extra)
+    let (keys, kept) = kept.into_iter().unzip();
+    (keys, kept, extra)
 }
 
 impl PgStore {
@@ -136,12 +147,12 @@ impl PgStore {
         for record in &records {
             record.check()?;
         }
-        let (records, extra) = dedupe(records);
+        let (keys, records, extra) = dedupe(records);
         let now = self.now();
-        let mut tx = self.begin(tenant.as_str()).await?;
+        let mut tx = self.begin_ingest(tenant.as_str()).await?;
         let mut counts = UpsertCounts::default();
-        for chunk in records.chunks(records::CHUNK) {
-            let c = T::upsert(&mut tx, &tenant, chunk, now).await?;
+        for (chunk, keys) in records.chunks(records::CHUNK).zip(keys.chunks(records::CHUNK)) {
+            let c = T::upsert(&mut tx, &tenant, chunk, keys, now).await?;
             counts.inserted += c.inserted;
             counts.updated += c.updated;
             counts.unchanged += c.unchanged;

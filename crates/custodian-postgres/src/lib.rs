@@ -9,8 +9,11 @@
 //! - Audit (AUD-2): a mutating call's events are appended in the same transaction as its change, under a
 //!   row lock on the tenant's chain head, so the chain never forks and nothing is written if the append
 //!   fails. [`PgStore::verify_chain`] re-verifies a chain straight from the database.
-//! - Datasets: idempotent bulk upserts (`INSERT … SELECT FROM UNNEST(arrays) ON CONFLICT DO UPDATE … WHERE
-//!   the row differs`) with exact counts; purges in bounded batches by `ctid`.
+//! - Datasets: idempotent bulk upserts from column arrays with exact counts: report rows by the cheapest of
+//!   three plans that is correct for the page (new rows: plain `INSERT`; otherwise classify, then insert
+//!   or update only what differs; under a concurrent writer: `ON CONFLICT DO UPDATE … WHERE the row
+//!   differs`), the other kinds by update-then-insert CTEs with the same fallback; purges in bounded batches
+//!   by `ctid`.
 //! - Jobs: `FOR UPDATE SKIP LOCKED` leases with expiry and fencing tokens.
 //!
 //! No sqlx type crosses the port boundary: database errors become [`StoreError`] or [`JobQueueError`]
@@ -125,6 +128,24 @@ impl PgStore {
             .execute(&mut *tx)
             .await
             .map_err(error::store)?;
+        Ok(tx)
+    }
+
+    /// [`PgStore::begin`] for a bulk ingest: hash and merge joins are off in it as well. Every join of an
+    /// ingest statement pairs a chunk of a page (at most 5,000 rows) with the stored rows of the same
+    /// keys, which one primary-key lookup per row serves best; with statistics that lag behind a table
+    /// growing by whole pages the planner would otherwise hash the tenant's every row, for every page.
+    async fn begin_ingest(&self, tenant: &str) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(error::store)?;
+        sqlx::query(
+            "SELECT set_config('role', $1, true), set_config('custodian.tenant', $2, true),
+                set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)",
+        )
+        .bind(APP_ROLE)
+        .bind(tenant)
+        .execute(&mut *tx)
+        .await
+        .map_err(error::store)?;
         Ok(tx)
     }
 }

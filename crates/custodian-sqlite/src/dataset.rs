@@ -5,8 +5,11 @@
 //! `INSERT … ON CONFLICT DO UPDATE … WHERE <the row differs>`: a row equal to the stored one is not
 //! written (its `stored_at` stays). Exact counts come from two numbers of the same transaction: how many
 //! of the batch's distinct keys existed before (`inserted = distinct − existing`) and how many rows the
-//! upserts changed (`updated = changed − inserted`); the rest is unchanged. Orders, whose lines live in
-//! `order_lines`, are compared with the stored order and lines and written one by one.
+//! upserts changed (`updated = changed − inserted`); the rest is unchanged. A page of new rows (the usual
+//! first ingest: no key twice, none of a sample of its keys stored) is written with plain multi-row
+//! `INSERT`s instead, which skip the existence count and the conflict handling; if a key exists after all,
+//! its unique key refuses the row, the inserts are rolled back to a savepoint and the upsert runs. Orders,
+//! whose lines live in `order_lines`, are compared with the stored order and lines and written one by one.
 //!
 //! A record's key for retention ([`RecordMeta::key`]) is its natural key joined by spaces (no identifier
 //! contains one): `<account> <level> <object> <day>`, `<account> <campaign>`, `<account> <order>`,
@@ -44,9 +47,12 @@ use crate::error::{corrupt, db};
 pub(crate) const MAX_BATCH: usize = 100_000;
 /// Bind parameters per statement (SQLite 3.46 allows 32,766): a page of 2,000 report rows is one statement.
 const MAX_PARAMS: usize = 24_000;
+/// One key in this many (and the last) is looked up before a page is inserted as new rows.
+const SAMPLE_EVERY: usize = 64;
 
-/// A column value to bind.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+/// A column value to bind. Ordered like SQLite orders a column of one type (text bytewise, integers by
+/// value).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 enum Value<'a> {
     Text(Cow<'a, str>),
     Int(i64),
@@ -536,6 +542,46 @@ async fn upsert_rows<T: Record>(
     Ok(changed)
 }
 
+/// Inserts `records` (distinct keys, none known to exist) as new rows with plain multi-row `INSERT`s, under a
+/// savepoint: a plain insert skips the upsert's conflict handling. Returns `false`, with nothing written,
+/// when one of the keys exists after all (its unique key refuses the row).
+async fn insert_new<T: Record>(
+    conn: &mut SqliteConnection,
+    tenant: &TenantId,
+    records: &[&Encoded<'_>],
+    now: i64,
+) -> Result<bool, StoreError> {
+    let per_row = T::KEY.len() + T::DATA.len();
+    let columns = format!("tenant_id, {}, {}, stored_at", T::KEY.join(", "), T::DATA.join(", "));
+    let select: Vec<String> = (1..=per_row).map(|i| format!("v.column{i}")).collect();
+    sqlx::query("SAVEPOINT custodian_insert_new").execute(&mut *conn).await.map_err(db)?;
+    for chunk in records.chunks(MAX_PARAMS / per_row) {
+        let sql = format!(
+            "INSERT INTO {table} ({columns}) SELECT ?, {select}, ? FROM (VALUES {values}) AS v",
+            table = T::TABLE,
+            select = select.join(", "),
+            values = groups(per_row, chunk.len()),
+        );
+        let mut query = sqlx::query(&sql).bind(tenant.as_str()).bind(now);
+        for record in chunk {
+            for value in record.key.iter().chain(&record.data) {
+                query = bind(query, value);
+            }
+        }
+        match query.execute(&mut *conn).await {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(e)) if e.kind() == sqlx::error::ErrorKind::UniqueViolation => {
+                sqlx::query("ROLLBACK TO custodian_insert_new").execute(&mut *conn).await.map_err(db)?;
+                sqlx::query("RELEASE custodian_insert_new").execute(&mut *conn).await.map_err(db)?;
+                return Ok(false);
+            }
+            Err(e) => return Err(db(e)),
+        }
+    }
+    sqlx::query("RELEASE custodian_insert_new").execute(&mut *conn).await.map_err(db)?;
+    Ok(true)
+}
+
 /// The stored orders (with lines) among `keys`, by natural key.
 async fn stored_orders(
     conn: &mut SqliteConnection,
@@ -720,16 +766,37 @@ impl SqliteStore {
     async fn upsert<T: Record>(&self, batch: IngestBatch<T>) -> Result<UpsertCounts, StoreError> {
         let IngestBatch { tenant, records, checkpoint, audit } = batch;
         check_batch(&tenant, records.iter().map(T::tenant), records.len(), checkpoint.as_ref())?;
-        let encoded = records.iter().map(T::encode).collect::<Result<Vec<_>, _>>()?;
+        let mut encoded = records.iter().map(T::encode).collect::<Result<Vec<_>, _>>()?;
         let checkpoint = checkpoint.as_ref().map(encode_checkpoint).transpose()?;
-
-        let mut seen = HashSet::with_capacity(encoded.len());
-        let distinct: Vec<&Encoded<'_>> = encoded.iter().filter(|e| seen.insert(&e.key)).collect();
+        // In key order, so that the writes walk each B-tree forward; the sort is stable, so a key's later
+        // duplicates stay later and win, as in the page.
+        encoded.sort_by(|a, b| a.key.cmp(&b.key));
+        let mut distinct: Vec<&Encoded<'_>> = Vec::with_capacity(encoded.len());
+        for e in &encoded {
+            if distinct.last().is_none_or(|last| last.key != e.key) {
+                distinct.push(e);
+            }
+        }
 
         let mut tx = self.begin().await?;
         let now = nanos(self.now())?;
-        let existing = count_existing::<T>(&mut tx, &tenant, &distinct).await?;
-        let changed = upsert_rows::<T>(&mut tx, &tenant, &encoded, now).await?;
+        // A page of new rows (no duplicates, none of a sample of its keys stored) is inserted as such; the
+        // upsert runs otherwise, or when a key turns out to exist after all.
+        let sample: Vec<&Encoded<'_>> = distinct
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % SAMPLE_EVERY == 0 || i + 1 == distinct.len())
+            .map(|(_, e)| *e)
+            .collect();
+        let new_only = distinct.len() == encoded.len()
+            && count_existing::<T>(&mut tx, &tenant, &sample).await? == 0
+            && insert_new::<T>(&mut tx, &tenant, &distinct, now).await?;
+        let (existing, changed) = if new_only {
+            (0, distinct.len() as u64)
+        } else {
+            let existing = count_existing::<T>(&mut tx, &tenant, &distinct).await?;
+            (existing, upsert_rows::<T>(&mut tx, &tenant, &encoded, now).await?)
+        };
         if let Some(cp) = &checkpoint {
             save_checkpoint(&mut tx, &tenant, cp).await?;
         }

@@ -7,6 +7,7 @@ use custodian_core::data::{
     BuyerPii, Campaign, CampaignStatus, Currency, Order, OrderLine, OrderStatus, RecordKind, ReportLevel,
     ReportRow, Sealed, StockLevel, Text,
 };
+use custodian_core::platform::AccountRef;
 use custodian_core::ports::{StoreError, UpsertCounts};
 use custodian_core::tenant::TenantId;
 use futures::future::BoxFuture;
@@ -34,7 +35,7 @@ const ORDER_STATUSES: [OrderStatus; 7] = [
     OrderStatus::Returned,
 ];
 
-fn level_name(level: ReportLevel) -> &'static str {
+pub(super) fn level_name(level: ReportLevel) -> &'static str {
     match level {
         ReportLevel::Account => "account",
         ReportLevel::Campaign => "campaign",
@@ -88,54 +89,11 @@ async fn upsert<'q>(
     }
 }
 
-const REPORT_ROWS_FAST: &str = concat!(
-    "WITH s AS (",
-    "SELECT * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::date[],
-        $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])
-        AS s(nk, a, l, o, d, g, c, sp, im, cl, cv, cvm)",
-    "), upd AS (
-        UPDATE report_rows r SET account_key = s.a, level = s.l, object_id = s.o, day = s.d, grant_id = s.g,
-            currency = s.c, spend_micros = s.sp, impressions = s.im, clicks = s.cl, conversions = s.cv,
-            conversion_value_micros = s.cvm, stored_at = $14
-        FROM s
-        WHERE r.tenant_id = $1 AND r.natural_key = s.nk
-          AND (r.grant_id, r.currency, r.spend_micros, r.impressions, r.clicks, r.conversions, r.conversion_value_micros)
-              IS DISTINCT FROM (s.g, s.c, s.sp, s.im, s.cl, s.cv, s.cvm)
-        RETURNING 1
-    ), ins AS (
-        INSERT INTO report_rows (tenant_id, natural_key, account_key, level, object_id, day, grant_id, currency,
-            spend_micros, impressions, clicks, conversions, conversion_value_micros, stored_at)
-        SELECT $1, s.nk, s.a, s.l, s.o, s.d, s.g, s.c, s.sp, s.im, s.cl, s.cv, s.cvm, $14 FROM s
-        WHERE NOT EXISTS (SELECT 1 FROM report_rows r WHERE r.tenant_id = $1 AND r.natural_key = s.nk)
-        RETURNING 1
-    )
-    SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM upd)"
-);
-
-const REPORT_ROWS_SAFE: &str = concat!(
-    "WITH up AS (
-        INSERT INTO report_rows AS r (tenant_id, natural_key, account_key, level, object_id, day, grant_id, currency,
-            spend_micros, impressions, clicks, conversions, conversion_value_micros, stored_at)
-        SELECT $1, s.nk, s.a, s.l, s.o, s.d, s.g, s.c, s.sp, s.im, s.cl, s.cv, s.cvm, $14 FROM (",
-    "SELECT * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::date[],
-        $7::text[], $8::text[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])
-        AS s(nk, a, l, o, d, g, c, sp, im, cl, cv, cvm)",
-    ") s
-        ON CONFLICT (tenant_id, natural_key) DO UPDATE SET
-            grant_id = EXCLUDED.grant_id, currency = EXCLUDED.currency, spend_micros = EXCLUDED.spend_micros,
-            impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks, conversions = EXCLUDED.conversions,
-            conversion_value_micros = EXCLUDED.conversion_value_micros, stored_at = EXCLUDED.stored_at
-        WHERE (r.grant_id, r.currency, r.spend_micros, r.impressions, r.clicks, r.conversions, r.conversion_value_micros)
-            IS DISTINCT FROM (EXCLUDED.grant_id, EXCLUDED.currency, EXCLUDED.spend_micros, EXCLUDED.impressions,
-                EXCLUDED.clicks, EXCLUDED.conversions, EXCLUDED.conversion_value_micros)
-        RETURNING (xmax = 0) AS inserted
-    )
-    SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up"
-);
-
 const CAMPAIGNS_FAST: &str = "WITH s AS (
-        SELECT * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-            $8::text[], $9::bigint[], $10::bigint[], $11::timestamptz[]) AS s(nk, a, i, g, n, st, o, d, l, u)
+        SELECT * FROM (SELECT unnest($2::text[]) AS nk, unnest($3::text[]) AS a, unnest($4::text[]) AS i,
+            unnest($5::text[]) AS g, unnest($6::text[]) AS n, unnest($7::text[]) AS st,
+            unnest($8::text[]) AS o, unnest($9::bigint[]) AS d, unnest($10::bigint[]) AS l,
+            unnest($11::timestamptz[]) AS u) AS s
     ), upd AS (
         UPDATE campaigns c SET account_key = s.a, campaign_id = s.i, grant_id = s.g, name = s.n, status = s.st,
             objective = s.o, daily_budget_micros = s.d, lifetime_budget_micros = s.l, updated_at = s.u,
@@ -158,8 +116,10 @@ const CAMPAIGNS_SAFE: &str = "WITH up AS (
         INSERT INTO campaigns AS c (tenant_id, natural_key, account_key, campaign_id, grant_id, name, status,
             objective, daily_budget_micros, lifetime_budget_micros, updated_at, stored_at)
         SELECT $1, s.nk, s.a, s.i, s.g, s.n, s.st, s.o, s.d, s.l, s.u, $12
-        FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-            $8::text[], $9::bigint[], $10::bigint[], $11::timestamptz[]) AS s(nk, a, i, g, n, st, o, d, l, u)
+        FROM (SELECT unnest($2::text[]) AS nk, unnest($3::text[]) AS a, unnest($4::text[]) AS i,
+            unnest($5::text[]) AS g, unnest($6::text[]) AS n, unnest($7::text[]) AS st,
+            unnest($8::text[]) AS o, unnest($9::bigint[]) AS d, unnest($10::bigint[]) AS l,
+            unnest($11::timestamptz[]) AS u) AS s
         ON CONFLICT (tenant_id, natural_key) DO UPDATE SET
             grant_id = EXCLUDED.grant_id, name = EXCLUDED.name, status = EXCLUDED.status,
             objective = EXCLUDED.objective, daily_budget_micros = EXCLUDED.daily_budget_micros,
@@ -173,9 +133,10 @@ const CAMPAIGNS_SAFE: &str = "WITH up AS (
     SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up";
 
 const ORDERS_FAST: &str = "WITH s AS (
-        SELECT * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-            $8::timestamptz[], $9::text[], $10::bigint[], $11::bytea[], $12::int[], $13::bytea[])
-            AS s(nk, a, i, g, st, c, u, y, t, b, k, dg)
+        SELECT * FROM (SELECT unnest($2::text[]) AS nk, unnest($3::text[]) AS a, unnest($4::text[]) AS i,
+            unnest($5::text[]) AS g, unnest($6::text[]) AS st, unnest($7::timestamptz[]) AS c,
+            unnest($8::timestamptz[]) AS u, unnest($9::text[]) AS y, unnest($10::bigint[]) AS t,
+            unnest($11::bytea[]) AS b, unnest($12::int[]) AS k, unnest($13::bytea[]) AS dg) AS s
     ), upd AS (
         UPDATE orders o SET grant_id = s.g, status = s.st, created_at = s.c, updated_at = s.u, currency = s.y,
             total_micros = s.t, buyer = s.b, buyer_key_version = s.k, lines_digest = s.dg, stored_at = $14
@@ -198,9 +159,10 @@ const ORDERS_SAFE: &str =
     "INSERT INTO orders AS o (tenant_id, natural_key, account_key, order_id, grant_id, status,
         created_at, updated_at, currency, total_micros, buyer, buyer_key_version, lines_digest, stored_at)
     SELECT $1, s.nk, s.a, s.i, s.g, s.st, s.c, s.u, s.y, s.t, s.b, s.k, s.dg, $14
-    FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[],
-        $8::timestamptz[], $9::text[], $10::bigint[], $11::bytea[], $12::int[], $13::bytea[])
-        AS s(nk, a, i, g, st, c, u, y, t, b, k, dg)
+    FROM (SELECT unnest($2::text[]) AS nk, unnest($3::text[]) AS a, unnest($4::text[]) AS i,
+            unnest($5::text[]) AS g, unnest($6::text[]) AS st, unnest($7::timestamptz[]) AS c,
+            unnest($8::timestamptz[]) AS u, unnest($9::text[]) AS y, unnest($10::bigint[]) AS t,
+            unnest($11::bytea[]) AS b, unnest($12::int[]) AS k, unnest($13::bytea[]) AS dg) AS s
     ON CONFLICT (tenant_id, natural_key) DO UPDATE SET
         grant_id = EXCLUDED.grant_id, status = EXCLUDED.status, created_at = EXCLUDED.created_at,
         updated_at = EXCLUDED.updated_at, currency = EXCLUDED.currency, total_micros = EXCLUDED.total_micros,
@@ -214,8 +176,9 @@ const ORDERS_SAFE: &str =
     RETURNING o.account_key, o.order_id, (xmax = 0) AS inserted";
 
 const STOCK_FAST: &str = "WITH s AS (
-        SELECT * FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[],
-            $8::timestamptz[]) AS s(nk, a, k, l, g, q, o)
+        SELECT * FROM (SELECT unnest($2::text[]) AS nk, unnest($3::text[]) AS a, unnest($4::text[]) AS k,
+            unnest($5::text[]) AS l, unnest($6::text[]) AS g, unnest($7::bigint[]) AS q,
+            unnest($8::timestamptz[]) AS o) AS s
     ), upd AS (
         UPDATE stock_levels t SET grant_id = s.g, quantity = s.q, observed_at = s.o, stored_at = $9
         FROM s
@@ -235,8 +198,9 @@ const STOCK_SAFE: &str = "WITH up AS (
         INSERT INTO stock_levels AS t (tenant_id, natural_key, account_key, sku, location, grant_id, quantity,
             observed_at, stored_at)
         SELECT $1, s.nk, s.a, s.k, s.l, s.g, s.q, s.o, $9
-        FROM UNNEST($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::timestamptz[])
-            AS s(nk, a, k, l, g, q, o)
+        FROM (SELECT unnest($2::text[]) AS nk, unnest($3::text[]) AS a, unnest($4::text[]) AS k,
+            unnest($5::text[]) AS l, unnest($6::text[]) AS g, unnest($7::bigint[]) AS q,
+            unnest($8::timestamptz[]) AS o) AS s
         ON CONFLICT (tenant_id, natural_key) DO UPDATE SET
             grant_id = EXCLUDED.grant_id, quantity = EXCLUDED.quantity, observed_at = EXCLUDED.observed_at,
             stored_at = EXCLUDED.stored_at
@@ -253,8 +217,16 @@ impl Record for ReportRow {
         &self.tenant
     }
 
-    fn natural_key(&self) -> String {
-        format!("{} {} {} {}", self.account.key(), level_name(self.level), self.object, day_text(self.date))
+    fn natural_key(&self, accounts: &mut AccountKeys) -> String {
+        let account = accounts.key(&self.account);
+        let level = level_name(self.level);
+        let object = self.object.as_str();
+        let mut key = String::with_capacity(account.len() + level.len() + object.len() + 14);
+        for part in [account, " ", level, " ", object, " "] {
+            key.push_str(part);
+        }
+        push_day(&mut key, self.date);
+        key
     }
 
     fn check(&self) -> Result<(), StoreError> {
@@ -272,56 +244,10 @@ impl Record for ReportRow {
         conn: &'a mut PgConnection,
         tenant: &'a TenantId,
         records: &'a [Self],
+        keys: &'a [String],
         now: OffsetDateTime,
     ) -> BoxFuture<'a, Result<UpsertCounts, StoreError>> {
-        Box::pin(async move {
-            let n = records.len();
-            let mut account = Vec::with_capacity(n);
-            let mut level = Vec::with_capacity(n);
-            let mut object = Vec::with_capacity(n);
-            let mut day = Vec::with_capacity(n);
-            let mut grant = Vec::with_capacity(n);
-            let mut cur = Vec::with_capacity(n);
-            let mut spend = Vec::with_capacity(n);
-            let mut impressions = Vec::with_capacity(n);
-            let mut clicks = Vec::with_capacity(n);
-            let mut conversions = Vec::with_capacity(n);
-            let mut value = Vec::with_capacity(n);
-            for r in records {
-                account.push(r.account.key());
-                level.push(level_name(r.level));
-                object.push(r.object.as_str());
-                day.push(r.date);
-                grant.push(r.grant.as_str());
-                cur.push(r.currency.as_str());
-                spend.push(r.metrics.spend_micros);
-                impressions.push(check::big("impressions", r.metrics.impressions)?);
-                clicks.push(check::big("clicks", r.metrics.clicks)?);
-                conversions.push(check::big("conversions", r.metrics.conversions)?);
-                value.push(r.metrics.conversion_value_micros);
-            }
-            let keys: Vec<String> = records.iter().map(Record::natural_key).collect();
-            let query = |sql| {
-                sqlx::query_as::<_, (i64, i64)>(sql)
-                    .bind(tenant.as_str())
-                    .bind(&keys)
-                    .bind(&account)
-                    .bind(&level)
-                    .bind(&object)
-                    .bind(&day)
-                    .bind(&grant)
-                    .bind(&cur)
-                    .bind(&spend)
-                    .bind(&impressions)
-                    .bind(&clicks)
-                    .bind(&conversions)
-                    .bind(&value)
-                    .bind(now)
-            };
-            let (inserted, updated) =
-                upsert(conn, query(REPORT_ROWS_FAST), || query(REPORT_ROWS_SAFE)).await?;
-            Ok(counts(n, inserted, updated))
-        })
+        Box::pin(super::report_rows::upsert(conn, tenant, records, keys, now))
     }
 }
 
@@ -392,8 +318,8 @@ impl Record for Campaign {
         &self.tenant
     }
 
-    fn natural_key(&self) -> String {
-        format!("{} {}", self.account.key(), self.id)
+    fn natural_key(&self, accounts: &mut AccountKeys) -> String {
+        format!("{} {}", accounts.key(&self.account), self.id)
     }
 
     fn check(&self) -> Result<(), StoreError> {
@@ -408,6 +334,7 @@ impl Record for Campaign {
         conn: &'a mut PgConnection,
         tenant: &'a TenantId,
         records: &'a [Self],
+        keys: &'a [String],
         now: OffsetDateTime,
     ) -> BoxFuture<'a, Result<UpsertCounts, StoreError>> {
         Box::pin(async move {
@@ -422,11 +349,10 @@ impl Record for Campaign {
             let daily: Vec<Option<i64>> = records.iter().map(|r| r.daily_budget_micros).collect();
             let lifetime: Vec<Option<i64>> = records.iter().map(|r| r.lifetime_budget_micros).collect();
             let updated_at: Vec<OffsetDateTime> = records.iter().map(|r| micros(r.updated_at)).collect();
-            let keys: Vec<String> = records.iter().map(Record::natural_key).collect();
             let query = |sql| {
                 sqlx::query_as::<_, (i64, i64)>(sql)
                     .bind(tenant.as_str())
-                    .bind(&keys)
+                    .bind(keys)
                     .bind(&account)
                     .bind(&id)
                     .bind(&grant)
@@ -525,8 +451,8 @@ impl Record for Order {
         &self.tenant
     }
 
-    fn natural_key(&self) -> String {
-        format!("{} {}", self.account.key(), self.id)
+    fn natural_key(&self, accounts: &mut AccountKeys) -> String {
+        format!("{} {}", accounts.key(&self.account), self.id)
     }
 
     fn check(&self) -> Result<(), StoreError> {
@@ -548,6 +474,7 @@ impl Record for Order {
         conn: &'a mut PgConnection,
         tenant: &'a TenantId,
         records: &'a [Self],
+        keys: &'a [String],
         now: OffsetDateTime,
     ) -> BoxFuture<'a, Result<UpsertCounts, StoreError>> {
         Box::pin(async move {
@@ -569,11 +496,10 @@ impl Record for Order {
                 })
                 .collect::<Result<Vec<Option<i32>>, _>>()?;
             let digest: Vec<Vec<u8>> = records.iter().map(|r| lines_digest(&r.lines)).collect();
-            let keys: Vec<String> = records.iter().map(Record::natural_key).collect();
             let query = |sql| {
                 sqlx::query_as::<_, (String, String, bool)>(sql)
                     .bind(tenant.as_str())
-                    .bind(&keys)
+                    .bind(keys)
                     .bind(&account)
                     .bind(&id)
                     .bind(&grant)
@@ -624,7 +550,7 @@ async fn write_lines(
         changed.iter().filter(|c| !c.2).map(|c| (c.0.as_str(), c.1.as_str())).unzip();
     if !old_account.is_empty() {
         sqlx::query(
-            "DELETE FROM order_lines l USING UNNEST($2::text[], $3::text[]) AS k(a, o)
+            "DELETE FROM order_lines l USING (SELECT unnest($2::text[]) AS a, unnest($3::text[]) AS o) AS k
              WHERE l.tenant_id = $1 AND l.account_key = k.a AND l.order_id = k.o",
         )
         .bind(tenant.as_str())
@@ -664,8 +590,9 @@ async fn write_lines(
     sqlx::query(
         "INSERT INTO order_lines (tenant_id, account_key, order_id, line_no, line_id, sku, quantity, unit_price_micros)
          SELECT $1, a, o, n, i, s, q, p
-         FROM UNNEST($2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[], $8::bigint[])
-              AS t(a, o, n, i, s, q, p)",
+         FROM (SELECT unnest($2::text[]) AS a, unnest($3::text[]) AS o, unnest($4::int[]) AS n,
+            unnest($5::text[]) AS i, unnest($6::text[]) AS s, unnest($7::int[]) AS q,
+            unnest($8::bigint[]) AS p) AS t",
     )
     .bind(tenant.as_str())
     .bind(&account)
@@ -726,7 +653,9 @@ pub(crate) async fn read_orders(conn: &mut PgConnection, f: &Filters) -> Result<
         rows.iter().map(|r| (r.account_key.as_str(), r.order_id.as_str())).unzip();
     let lines: Vec<LineRow> = sqlx::query_as(
         "SELECT l.account_key, l.order_id, l.line_id, l.sku, l.quantity, l.unit_price_micros
-         FROM order_lines l JOIN UNNEST($2::text[], $3::text[]) AS k(a, o) ON l.account_key = k.a AND l.order_id = k.o
+         FROM order_lines l
+         JOIN (SELECT unnest($2::text[]) AS a, unnest($3::text[]) AS o) AS k
+           ON l.account_key = k.a AND l.order_id = k.o
          WHERE l.tenant_id = $1
          ORDER BY l.account_key, l.order_id, l.line_no",
     )
@@ -779,8 +708,9 @@ impl Record for StockLevel {
         &self.tenant
     }
 
-    fn natural_key(&self) -> String {
-        format!("{} {} {}", self.account.key(), self.sku, self.location.as_ref().map_or("", |l| l.as_str()))
+    fn natural_key(&self, accounts: &mut AccountKeys) -> String {
+        let location = self.location.as_ref().map_or("", |l| l.as_str());
+        format!("{} {} {}", accounts.key(&self.account), self.sku, location)
     }
 
     fn check(&self) -> Result<(), StoreError> {
@@ -795,6 +725,7 @@ impl Record for StockLevel {
         conn: &'a mut PgConnection,
         tenant: &'a TenantId,
         records: &'a [Self],
+        keys: &'a [String],
         now: OffsetDateTime,
     ) -> BoxFuture<'a, Result<UpsertCounts, StoreError>> {
         Box::pin(async move {
@@ -806,11 +737,10 @@ impl Record for StockLevel {
             let grant: Vec<&str> = records.iter().map(|r| r.grant.as_str()).collect();
             let quantity: Vec<i64> = records.iter().map(|r| r.quantity).collect();
             let observed: Vec<OffsetDateTime> = records.iter().map(|r| micros(r.observed_at)).collect();
-            let keys: Vec<String> = records.iter().map(Record::natural_key).collect();
             let query = |sql| {
                 sqlx::query_as::<_, (i64, i64)>(sql)
                     .bind(tenant.as_str())
-                    .bind(&keys)
+                    .bind(keys)
                     .bind(&account)
                     .bind(&sku)
                     .bind(&location)
@@ -880,9 +810,38 @@ pub(crate) enum Kind {
     Stock,
 }
 
-/// `2024-12-01`, the key form of a day.
-fn day_text(day: Date) -> String {
-    format!("{:04}-{:02}-{:02}", day.year(), u8::from(day.month()), day.day())
+/// Appends `2024-12-01`, the key form of a day (`{:04}-{:02}-{:02}`).
+fn push_day(out: &mut String, day: Date) {
+    let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+    match u32::try_from(day.year()) {
+        Ok(year) if year <= 9999 => {
+            for n in [year / 1000, year / 100, year / 10, year] {
+                out.push(digit(n));
+            }
+        }
+        _ => out.push_str(&format!("{:04}", day.year())),
+    }
+    for n in [u32::from(u8::from(day.month())), u32::from(day.day())] {
+        out.push('-');
+        out.push(digit(n / 10));
+        out.push(digit(n));
+    }
+}
+
+/// The key text of the last account seen, so that a page of one account formats it once.
+#[derive(Default)]
+pub(crate) struct AccountKeys {
+    last: Option<(AccountRef, String)>,
+}
+
+impl AccountKeys {
+    /// [`AccountRef::key`] of `account`.
+    pub(crate) fn key(&mut self, account: &AccountRef) -> &str {
+        if !matches!(&self.last, Some((last, _)) if last == account) {
+            self.last = Some((account.clone(), account.key()));
+        }
+        self.last.as_ref().map_or("", |(_, key)| key.as_str())
+    }
 }
 
 impl Kind {

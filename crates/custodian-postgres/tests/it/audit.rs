@@ -203,3 +203,66 @@ async fn an_operation_whose_audit_append_fails_writes_nothing() {
     assert_eq!(db.store.head(&tenant).await.unwrap().seq, 3);
     assert!(matches!(db.store.verify_chain(&tenant).await.unwrap().status, ChainStatus::Intact { .. }));
 }
+
+/// AUD-2: a chain long enough to be read in seq ranges of 65,536 records on two connections (sharing one
+/// snapshot) verifies as a whole, and tampering is named at the same position as in a short chain: inside a
+/// later range, at the last and first records of two ranges, and past the stored head.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_chain_read_in_ranges_names_the_first_tampered_record() {
+    let db = TestDb::new().await;
+    let tenant: TenantId = "tenant-long".parse().unwrap();
+    let total = 140_000;
+    for batch in 0..total / 5_000 {
+        db.store.append(&tenant, events(&format!("b{batch}"), 5_000)).await.unwrap();
+    }
+    let head = db.store.head(&tenant).await.unwrap();
+    let report = db.store.verify_chain(&tenant).await.unwrap();
+    assert_eq!((report.records, report.status), (total as u64, ChainStatus::Intact { head: head.clone() }));
+    let status = |db: &TestDb| {
+        let store = db.store.clone();
+        let tenant = tenant.clone();
+        async move { store.verify_chain(&tenant).await.unwrap().status }
+    };
+    let owner = |sql: &'static str| {
+        let pool = db.owner.clone();
+        let tenant = tenant.clone();
+        async move { sqlx::query(sql).bind(tenant.as_str()).execute(&pool).await.unwrap() }
+    };
+
+    // The stored head moved back by five records: the five records past it are found.
+    owner(
+        "UPDATE audit_heads h SET seq = 139995, hash = substr(r.record, length(r.record) - 31)
+         FROM audit_records r WHERE h.tenant_id = $1 AND r.tenant_id = $1 AND r.seq = 139995",
+    )
+    .await;
+    assert_eq!(
+        status(&db).await,
+        ChainStatus::Tampered(Tampered { seq: 139_996, kind: TamperKind::SequenceGap })
+    );
+    owner(
+        "UPDATE audit_heads h SET seq = 140000, hash = substr(r.record, length(r.record) - 31)
+         FROM audit_records r WHERE h.tenant_id = $1 AND r.tenant_id = $1 AND r.seq = 140000",
+    )
+    .await;
+    assert!(matches!(status(&db).await, ChainStatus::Intact { .. }));
+
+    owner(
+        "UPDATE audit_records SET record = set_byte(record, length(record) - 40, get_byte(record, length(record) - 40) # 1)
+         WHERE tenant_id = $1 AND seq = 100000",
+    )
+    .await;
+    assert_eq!(
+        status(&db).await,
+        ChainStatus::Tampered(Tampered { seq: 100_000, kind: TamperKind::HashMismatch })
+    );
+    owner("DELETE FROM audit_records WHERE tenant_id = $1 AND seq = 65537").await;
+    assert_eq!(
+        status(&db).await,
+        ChainStatus::Tampered(Tampered { seq: 65_537, kind: TamperKind::SequenceGap })
+    );
+    owner("DELETE FROM audit_records WHERE tenant_id = $1 AND seq = 65536").await;
+    assert_eq!(
+        status(&db).await,
+        ChainStatus::Tampered(Tampered { seq: 65_536, kind: TamperKind::SequenceGap })
+    );
+}

@@ -245,3 +245,113 @@ async fn purging_orders_removes_their_lines() {
         sqlx::query_as("SELECT count(*) FROM order_lines").fetch_one(&db.owner).await.unwrap();
     assert_eq!(lines, 0);
 }
+
+/// All of a report-row page, read back in key order.
+async fn stored_rows(db: &TestDb, tenant: &TenantId) -> Vec<custodian_core::data::ReportRow> {
+    let query = DatasetQuery {
+        tenant: tenant.clone(),
+        grant: None,
+        account: None,
+        from: None,
+        to: None,
+        offset: 0,
+        limit: u32::MAX,
+    };
+    db.store.report_rows(&query).await.unwrap()
+}
+
+#[tokio::test]
+async fn a_page_mixing_new_changed_and_unchanged_rows_is_counted_exactly() {
+    let db = TestDb::new().await;
+    let s = setup(&db).await;
+    let target = fixtures::target(&s.tenant, &s.grant, &s.account);
+    let rows = fixtures::report_rows(&target, ReportLevel::Ad, date!(2025 - 01 - 01), 30, 6_000);
+    let batch =
+        |records| IngestBatch { tenant: s.tenant.clone(), records, checkpoint: None, audit: audit("page") };
+    db.store.upsert_report_rows(batch(rows[..3_000].to_vec())).await.unwrap();
+    let versions = "SELECT sum(xmin::text::bigint)::bigint FROM report_rows WHERE spend_micros % 2 = 0";
+    let mut page = rows.clone();
+    for row in &mut page[100..200] {
+        row.metrics.clicks += 1;
+    }
+    let counts = db.store.upsert_report_rows(batch(page.clone())).await.unwrap();
+    assert_eq!(counts, UpsertCounts { inserted: 3_000, updated: 100, unchanged: 2_900 });
+    let mut expected = page;
+    expected.sort_by_key(|r| (r.object.as_str().to_owned(), r.date));
+    let mut stored = stored_rows(&db, &s.tenant).await;
+    stored.sort_by_key(|r| (r.object.as_str().to_owned(), r.date));
+    assert_eq!(stored, expected);
+
+    // Rows the sample of keys misses (one existing row among new ones): the plain insert meets it, is rolled
+    // back, and the rows are classified instead.
+    let (before,): (Option<i64>,) = sqlx::query_as(versions).fetch_one(&db.owner).await.unwrap();
+    let more = fixtures::report_rows(&target, ReportLevel::Ad, date!(2026 - 01 - 01), 30, 900);
+    let mut page = vec![rows[4_000].clone()];
+    page.extend(more);
+    let counts = db.store.upsert_report_rows(batch(page)).await.unwrap();
+    assert_eq!(counts, UpsertCounts { inserted: 900, updated: 0, unchanged: 1 });
+    assert_eq!(db.store.count(&s.tenant, None, RecordKind::ReportRow).await.unwrap(), 6_900);
+    let (after,): (Option<i64>,) = sqlx::query_as(versions).fetch_one(&db.owner).await.unwrap();
+    let (new_versions,): (Option<i64>,) = sqlx::query_as(
+        "SELECT sum(xmin::text::bigint)::bigint FROM report_rows WHERE spend_micros % 2 = 0 AND day >= '2026-01-01'",
+    )
+    .fetch_one(&db.owner)
+    .await
+    .unwrap();
+    assert_eq!(
+        after.unwrap_or(0) - new_versions.unwrap_or(0),
+        before.unwrap_or(0),
+        "old rows kept their versions"
+    );
+
+    // A page of two accounts under two grants (no values shared by every row) goes through the same way.
+    let other = AccountRef::MetaAdAccount(MetaAdAccountId::new("act_43").unwrap());
+    let grant2: GrantId = "grant-2".parse().unwrap();
+    let mut page = fixtures::report_rows(&target, ReportLevel::Campaign, date!(2027 - 01 - 01), 30, 300);
+    page.extend(fixtures::report_rows(
+        &fixtures::target(&s.tenant, &grant2, &other),
+        ReportLevel::Ad,
+        date!(2027 - 01 - 01),
+        30,
+        300,
+    ));
+    let counts = db.store.upsert_report_rows(batch(page.clone())).await.unwrap();
+    assert_eq!(counts, UpsertCounts { inserted: 600, updated: 0, unchanged: 0 });
+    let stored = stored_rows(&db, &s.tenant).await;
+    assert!(page.iter().all(|r| stored.contains(r)), "every row of the page is stored as sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_ingests_of_one_page_count_each_row_once() {
+    let db = TestDb::with_connections(10).await;
+    let s = setup(&db).await;
+    let target = fixtures::target(&s.tenant, &s.grant, &s.account);
+    let rows = fixtures::report_rows(&target, ReportLevel::Ad, date!(2025 - 01 - 01), 30, 6_000);
+    let mut tasks = Vec::new();
+    for writer in 0..6u64 {
+        let store = db.store.clone();
+        let tenant = s.tenant.clone();
+        // Writers 0-2 send the page as is, writers 3-5 with one metric changed on the first 1,000 rows.
+        let mut page = rows.clone();
+        if writer >= 3 {
+            for row in &mut page[..1_000] {
+                row.metrics.conversions += 1;
+            }
+        }
+        tasks.push(tokio::spawn(async move {
+            let batch = IngestBatch { tenant, records: page, checkpoint: None, audit: audit("race") };
+            store.upsert_report_rows(batch).await.unwrap()
+        }));
+    }
+    let mut inserted = 0;
+    for task in tasks {
+        let counts = task.await.unwrap();
+        assert_eq!(counts.inserted + counts.updated + counts.unchanged, 6_000, "{counts:?}");
+        inserted += counts.inserted;
+    }
+    assert_eq!(inserted, 6_000, "every row is inserted exactly once");
+    let stored = stored_rows(&db, &s.tenant).await;
+    assert_eq!(stored.len(), 6_000);
+    let changed = stored.iter().filter(|r| rows.iter().all(|o| o != *r)).count();
+    assert!(changed == 0 || changed == 1_000, "a page is written whole: {changed} rows of the changed page");
+}

@@ -119,6 +119,31 @@ async fn counts_are_exact_and_re_ingest_changes_nothing() {
 }
 
 #[tokio::test]
+async fn existing_rows_a_new_looking_page_hides_are_still_counted_exactly() {
+    let (store, _) = memory().await;
+    let t = ready(&store).await;
+    let page = rows(&t, 3_000);
+    let batch = |records| IngestBatch { tenant: t.clone(), records, checkpoint: None, audit: event("page") };
+    // Two stored rows that the sample of keys looked up before a plain insert does not include (it takes
+    // one key in 64, in key order): the plain insert meets them, is rolled back, and the upsert counts.
+    let mut changed = page[1].clone();
+    changed.metrics.clicks += 1;
+    check(
+        store.upsert_report_rows(batch(vec![page[1].clone(), page[2].clone()])).await.unwrap(),
+        counts(2, 0, 0),
+    );
+    let mut next = page.clone();
+    next[1] = changed.clone();
+    check(store.upsert_report_rows(batch(next.clone())).await.unwrap(), counts(2_998, 1, 1));
+    assert_eq!(store.count(&t, None, RecordKind::ReportRow).await.unwrap(), 3_000);
+    let mut stored = store.report_rows(&query(&t)).await.unwrap();
+    let mut expected = next;
+    stored.sort_by_key(|r| (r.object.as_str().to_owned(), r.date));
+    expected.sort_by_key(|r| (r.object.as_str().to_owned(), r.date));
+    assert_eq!(stored, expected);
+}
+
+#[tokio::test]
 async fn a_page_failing_midway_writes_nothing() {
     let f = FileStore::new().await;
     let t = ready(&f.store).await;
