@@ -231,11 +231,11 @@ pub struct Services {
 
 /// What an authorization is about, beyond actor and action.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Subject<'a> {
-    pub(crate) tenant: Option<&'a TenantId>,
-    pub(crate) target: Option<&'a AccountRef>,
-    pub(crate) grant: Option<&'a Grant>,
-    pub(crate) purpose: Option<Purpose>,
+pub struct Subject<'a> {
+    pub tenant: Option<&'a TenantId>,
+    pub target: Option<&'a AccountRef>,
+    pub grant: Option<&'a Grant>,
+    pub purpose: Option<Purpose>,
 }
 
 impl Services {
@@ -271,8 +271,9 @@ impl Services {
     }
 
     /// Decides, audits the decision (AUTH-7), and returns it if allowed. Fail closed: a store error while
-    /// loading facts or appending the decision is an error, never an allow.
-    pub(crate) async fn authorize(
+    /// loading facts or appending the decision is an error, never an allow. Public so that wiring crates
+    /// (the server's own use cases) authorize exactly as the core's use cases do.
+    pub async fn authorize(
         &self,
         actor: &Actor,
         action: Action,

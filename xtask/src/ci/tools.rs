@@ -9,12 +9,12 @@ use xshell::cmd;
 use super::{Ctx, seconds};
 use crate::say;
 
-/// A cargo subcommand from crates.io.
+/// A cargo subcommand from the default crate registry.
 #[derive(Debug)]
 pub(crate) struct Tool {
     /// The word after `cargo`, e.g. `deny`.
     pub(crate) subcommand: &'static str,
-    /// The crates.io package that provides it.
+    /// The registry package that provides it.
     pub(crate) package: &'static str,
     /// The version installed when it is missing: pinned, so CI does not change under us.
     pub(crate) version: &'static str,

@@ -61,6 +61,10 @@ fn free_port_pair() -> u16 {
 }
 
 /// A plain reqwest client for the tests' own calls (reqwest here has no default crypto provider: ring).
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the tests drive the dev server's own API directly, outside the client under test"
+)]
 pub(crate) fn test_http() -> reqwest::Client {
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
         .with_safe_default_protocol_versions()

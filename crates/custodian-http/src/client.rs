@@ -1,0 +1,208 @@
+//! [`HttpClient`]: the one constructor of a reqwest client (rustls with TLS 1.2/1.3, explicit timeouts, a
+//! product user agent, no redirects, no proxies) and the single-attempt [`HttpClient::send`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use reqwest::Url;
+use reqwest::header::HeaderValue;
+use tokio::time::Instant;
+
+use crate::error::HttpError;
+use crate::redact::redact_url;
+use crate::request::{Request, Response};
+use crate::tls;
+
+/// The default user agent: `custodian/<version>`.
+const USER_AGENT: &str = concat!("custodian/", env!("CARGO_PKG_VERSION"));
+/// The most body capacity reserved up front from a `Content-Length`, whatever the limit.
+const MAX_PREALLOCATED: usize = 1 << 20;
+
+/// Which certificate authorities HTTPS servers are checked against.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TlsRoots {
+    /// The operating system's trust store (rustls-platform-verifier).
+    #[default]
+    Platform,
+    /// Only these CA certificates (PEM, one or more): private CAs, tests.
+    Pem(String),
+}
+
+/// How the client is built. Start from [`HttpConfig::default`] and override fields.
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Default `custodian/<version>`.
+    pub user_agent: String,
+    /// Default 10 s.
+    pub connect_timeout: Duration,
+    /// The whole request, body included. Default 60 s.
+    pub timeout: Duration,
+    /// Allow plain `http` to loopback addresses (tests, the simulator). Default `false` (TLS-1).
+    pub allow_plain_loopback: bool,
+    /// Default [`TlsRoots::Platform`].
+    pub tls_roots: TlsRoots,
+    /// Responses with a larger body are an error ([`HttpError::BodyTooLarge`]), not truncated data.
+    /// Default 64 MiB.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            user_agent: USER_AGENT.to_owned(),
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(60),
+            allow_plain_loopback: false,
+            tls_roots: TlsRoots::Platform,
+            max_body_bytes: 64 << 20,
+        }
+    }
+}
+
+/// The HTTP client every adapter uses. Cheap to clone: clones share one connection pool.
+#[derive(Clone)]
+pub struct HttpClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    allow_plain_loopback: bool,
+    max_body_bytes: usize,
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("allow_plain_loopback", &self.inner.allow_plain_loopback)
+            .field("max_body_bytes", &self.inner.max_body_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    /// Builds the client: the rustls configuration (TLS 1.3 and 1.2 only, TLS-1), timeouts, user agent, no
+    /// redirects, no proxies (a proxy from the environment could carry plain-http loopback traffic off the
+    /// machine), and `https_only` unless plain loopback is allowed. Contacts nobody.
+    pub fn new(config: HttpConfig) -> Result<Self, HttpError> {
+        let user_agent = HeaderValue::from_str(&config.user_agent)
+            .map_err(|_| HttpError::InvalidHeader { name: "user-agent" })?;
+        #[expect(clippy::disallowed_methods, reason = "this is the one shared client constructor")]
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls::client_config(&config.tls_roots)?)
+            .https_only(!config.allow_plain_loopback)
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .user_agent(user_agent)
+            .build()
+            .map_err(HttpError::Client)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                http,
+                allow_plain_loopback: config.allow_plain_loopback,
+                max_body_bytes: config.max_body_bytes,
+            }),
+        })
+    }
+
+    /// Parses a (base) URL and checks it against TLS-1: `https` anywhere; plain `http` only to a loopback
+    /// host (`127.0.0.0/8`, `::1` or `localhost`) and only when [`HttpConfig::allow_plain_loopback`]; no
+    /// credentials in the URL.
+    pub fn check_url(&self, url: &str) -> Result<Url, HttpError> {
+        let parsed = Url::parse(url).map_err(|_| HttpError::Url { reason: "not an absolute url" })?;
+        tls::check_url(&parsed, self.inner.allow_plain_loopback)?;
+        Ok(parsed)
+    }
+
+    /// Sends one attempt (no retry): checks the URL (TLS-1) and the request, reads the body up to
+    /// [`HttpConfig::max_body_bytes`], and logs the method, the redacted URL, the status and the elapsed
+    /// time at debug level (never headers or bodies). Any status is returned as a [`Response`].
+    pub async fn send(&self, request: Request) -> Result<Response, HttpError> {
+        request.check()?;
+        tls::check_url(&request.url, self.inner.allow_plain_loopback)?;
+        let method = request.method.clone();
+        let url = redact_url(&request.url);
+        let started = Instant::now();
+        let result = self.attempt(request).await;
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match result {
+            Ok(response) => {
+                tracing::debug!(
+                    method = %method,
+                    url = %url,
+                    status = response.status,
+                    elapsed_ms,
+                    body_bytes = response.body.len(),
+                    "http request"
+                );
+                Ok(response)
+            }
+            Err(failure) => {
+                let error = failure.into_error(method.as_str(), url);
+                tracing::debug!(method = %method, elapsed_ms, error = %error, "http request failed");
+                Err(error)
+            }
+        }
+    }
+
+    async fn attempt(&self, request: Request) -> Result<Response, AttemptError> {
+        let mut builder = self.inner.http.request(request.method, request.url).headers(request.headers);
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        let mut response = builder.send().await.map_err(AttemptError::Reqwest)?;
+        let status = response.status().as_u16();
+        let limit = self.inner.max_body_bytes;
+        let declared = response.content_length();
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(AttemptError::TooLarge(limit));
+        }
+        let headers = std::mem::take(response.headers_mut());
+        let capacity = declared.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)).min(MAX_PREALLOCATED);
+        let body = read_body(&mut response, limit, capacity).await?;
+        Ok(Response { status, headers, body })
+    }
+}
+
+/// Reads the whole body, failing as soon as it exceeds `limit`.
+async fn read_body(
+    response: &mut reqwest::Response,
+    limit: usize,
+    capacity: usize,
+) -> Result<Bytes, AttemptError> {
+    let mut body = BytesMut::with_capacity(capacity);
+    while let Some(chunk) = response.chunk().await.map_err(AttemptError::Reqwest)? {
+        if chunk.len() > limit.saturating_sub(body.len()) {
+            return Err(AttemptError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// A failed attempt, before the method and redacted URL are attached.
+enum AttemptError {
+    Reqwest(reqwest::Error),
+    TooLarge(usize),
+}
+
+impl AttemptError {
+    fn into_error(self, method: &str, url: String) -> HttpError {
+        match self {
+            Self::TooLarge(limit) => HttpError::BodyTooLarge { limit },
+            Self::Reqwest(error) if error.is_timeout() => {
+                HttpError::Timeout { method: method.to_owned(), url }
+            }
+            Self::Reqwest(error) => {
+                HttpError::Transport { method: method.to_owned(), url, source: error.without_url() }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

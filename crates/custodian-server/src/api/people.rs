@@ -1,0 +1,150 @@
+//! Handlers for authentication, people and API keys: parse, call the use case in
+//! [`crate::usecase::personnel`], shape the JSON. Secrets leave only in the one-time reveals: the session
+//! token at login, the TOTP secret at creation or enrolment, the API key at creation.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use secrecy::ExposeSecret;
+use serde_json::{Value, json};
+
+use crate::authn::{Authenticated, Principal};
+use crate::error::AppError;
+use crate::extract::{AppJson, AppPath};
+use crate::state::AppState;
+use crate::usecase::personnel::{self as uc, Enrolment};
+use crate::wire::{
+    AccessBody, CreateApiKeyBody, CreatePersonBody, LoginBody, RevealedTotp, StepUpBody, api_key_json,
+    person_json, ts,
+};
+
+type Reply = Result<(StatusCode, Json<Value>), AppError>;
+
+fn ok(value: Value) -> Reply {
+    Ok((StatusCode::OK, Json(value)))
+}
+
+fn revealed(enrolment: &Enrolment) -> RevealedTotp {
+    RevealedTotp {
+        secret: enrolment.secret.expose_secret().to_owned(),
+        otpauth_uri: enrolment.otpauth_uri.expose_secret().to_owned(),
+    }
+}
+
+pub(super) async fn login(State(state): State<AppState>, AppJson(body): AppJson<LoginBody>) -> Reply {
+    let outcome = uc::login(&state, body).await?;
+    ok(json!({
+        "token": outcome.token.expose_secret(),
+        "token_type": "Bearer",
+        "expires_at": ts(outcome.record.expires_at),
+        "mfa_verified_at": outcome.record.mfa_verified_at.map(ts),
+        "person": person_json(&outcome.person),
+    }))
+}
+
+pub(super) async fn logout(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Result<impl IntoResponse, AppError> {
+    uc::logout(&state, &auth).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(super) async fn step_up(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    AppJson(body): AppJson<StepUpBody>,
+) -> Reply {
+    let at = uc::step_up(&state, &auth, body).await?;
+    ok(json!({"mfa_verified_at": ts(at)}))
+}
+
+pub(super) async fn me(auth: Authenticated) -> Reply {
+    match &auth.principal {
+        Principal::Session { record, person, .. } => ok(json!({
+            "kind": "person",
+            "person": person_json(person),
+            "session": {
+                "created_at": ts(record.created_at),
+                "expires_at": ts(record.expires_at),
+                "mfa_verified_at": record.mfa_verified_at.map(ts),
+            },
+        })),
+        Principal::ApiKey(key) => ok(json!({"kind": "api_key", "api_key": api_key_json(key)})),
+    }
+}
+
+pub(super) async fn create(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    AppJson(body): AppJson<CreatePersonBody>,
+) -> Reply {
+    let (person, enrolment) = uc::create_person(&state, &auth, body).await?;
+    Ok((StatusCode::CREATED, Json(json!({"person": person_json(&person), "totp": revealed(&enrolment)}))))
+}
+
+pub(super) async fn list(State(state): State<AppState>, auth: Authenticated) -> Reply {
+    let people = uc::list_people(&state, &auth).await?;
+    ok(json!({"people": people.iter().map(person_json).collect::<Vec<_>>()}))
+}
+
+pub(super) async fn get(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    AppPath(id): AppPath<String>,
+) -> Reply {
+    let person = uc::get_person(&state, &auth, &id).await?;
+    ok(json!({"person": person_json(&person)}))
+}
+
+pub(super) async fn set_access(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    AppPath(id): AppPath<String>,
+    AppJson(body): AppJson<AccessBody>,
+) -> Reply {
+    let person = uc::set_access(&state, &auth, &id, body).await?;
+    ok(json!({"person": person_json(&person)}))
+}
+
+pub(super) async fn enrol_totp(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    AppPath(id): AppPath<String>,
+) -> Reply {
+    let (person, enrolment) = uc::enrol_totp(&state, &auth, &id).await?;
+    ok(json!({"person": person_json(&person), "totp": revealed(&enrolment)}))
+}
+
+pub(super) async fn disable(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    AppPath(id): AppPath<String>,
+) -> Reply {
+    let person = uc::disable_person(&state, &auth, &id).await?;
+    ok(json!({"person": person_json(&person)}))
+}
+
+pub(super) async fn create_key(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    AppJson(body): AppJson<CreateApiKeyBody>,
+) -> Reply {
+    let (key, secret) = uc::create_api_key(&state, &auth, body).await?;
+    Ok((StatusCode::CREATED, Json(json!({"api_key": api_key_json(&key), "key": secret.expose_secret()}))))
+}
+
+pub(super) async fn list_keys(State(state): State<AppState>, auth: Authenticated) -> Reply {
+    let keys = uc::list_api_keys(&state, &auth).await?;
+    ok(json!({"api_keys": keys.iter().map(api_key_json).collect::<Vec<_>>()}))
+}
+
+pub(super) async fn revoke_key(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    AppPath(id): AppPath<String>,
+) -> Reply {
+    let key = uc::revoke_api_key(&state, &auth, &id).await?;
+    ok(json!({"api_key": api_key_json(&key)}))
+}

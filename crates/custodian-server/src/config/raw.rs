@@ -1,0 +1,310 @@
+//! The file's shape (every key optional, unknown keys refused) and its resolution with the environment into
+//! a [`Config`].
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use custodian_core::authz::Environment;
+use custodian_core::platform::Platform;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use super::{
+    Config, ConfigError, DEFAULT_DATA_DIR, DEFAULT_LISTEN, FileSecret, MasterKeySource, NotifierConfig,
+    OutboundConfig, PlatformConfig, SecretsConfig, SecurityConfig, Source, StoreConfig, env_prefix,
+};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawConfig {
+    environment: Option<String>,
+    listen: Option<String>,
+    public_url: Option<String>,
+    data_dir: Option<PathBuf>,
+    store: Option<RawStore>,
+    secrets: Option<RawSecrets>,
+    #[serde(default)]
+    security: RawSecurity,
+    #[serde(default)]
+    outbound: RawOutbound,
+    #[serde(default)]
+    platforms: BTreeMap<String, RawPlatform>,
+    #[serde(default)]
+    notifier: RawNotifier,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+enum RawStore {
+    Sqlite { path: Option<PathBuf> },
+    Postgres { url: Option<FileSecret>, max_connections: Option<u32> },
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+enum RawSecrets {
+    Keystore { path: Option<PathBuf> },
+    Vault { address: Option<String>, role_id: Option<String>, ca_pem: Option<PathBuf> },
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSecurity {
+    mfa_required: Option<bool>,
+    session_ttl_minutes: Option<u32>,
+    lockout_after: Option<u32>,
+    lockout_minutes: Option<u32>,
+    max_body_bytes: Option<usize>,
+    request_timeout_secs: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutbound {
+    allow_plain_http_loopback: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPlatform {
+    client_id: Option<String>,
+    client_secret: Option<FileSecret>,
+    webhook_secret: Option<FileSecret>,
+    #[serde(default)]
+    base_urls: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotifier {
+    webhook_url: Option<String>,
+}
+
+/// Parses the TOML text; the error names the line and key, not the values.
+pub(super) fn parse(text: &str) -> Result<RawConfig, String> {
+    toml::from_str(text).map_err(|error| {
+        // toml's message quotes the offending source line, which may hold a secret: keep its first line
+        // (what is wrong and where) only.
+        error.message().lines().next().unwrap_or("invalid toml").to_owned()
+    })
+}
+
+fn var<'a>(env: &'a BTreeMap<String, String>, key: &str) -> Option<&'a str> {
+    env.get(key).map(String::as_str).filter(|v| !v.is_empty())
+}
+
+fn flag(env: &BTreeMap<String, String>, key: &str) -> Result<Option<bool>, ConfigError> {
+    match var(env, key) {
+        None => Ok(None),
+        Some("true" | "1" | "yes") => Ok(Some(true)),
+        Some("false" | "0" | "no") => Ok(Some(false)),
+        Some(_) => Err(ConfigError::invalid(key, "expected `true` or `false`")),
+    }
+}
+
+fn secret(env: &BTreeMap<String, String>, key: &str) -> Option<SecretString> {
+    var(env, key).map(|v| SecretString::from(v.to_owned()))
+}
+
+fn nonzero(key: &str, value: u32) -> Result<u32, ConfigError> {
+    if value == 0 { Err(ConfigError::invalid(key, "must be at least 1")) } else { Ok(value) }
+}
+
+/// Applies the environment over the file and fills in defaults.
+pub(super) fn resolve(raw: RawConfig, env: &BTreeMap<String, String>) -> Result<Config, ConfigError> {
+    let environment_text = var(env, "CUSTODIAN_ENVIRONMENT").or(raw.environment.as_deref());
+    let environment = match environment_text {
+        None => Environment::Development,
+        Some(text) => text.parse::<Environment>().map_err(|_| {
+            ConfigError::invalid("environment", "expected development, staging or production")
+        })?,
+    };
+
+    let listen_text = var(env, "CUSTODIAN_LISTEN").or(raw.listen.as_deref()).unwrap_or(DEFAULT_LISTEN);
+    let listen: SocketAddr = listen_text
+        .parse()
+        .map_err(|_| ConfigError::invalid("listen", format!("`{listen_text}` is not a socket address")))?;
+
+    let public_url = var(env, "CUSTODIAN_PUBLIC_URL")
+        .map(str::to_owned)
+        .or(raw.public_url)
+        .unwrap_or_else(|| format!("http://{listen}"))
+        .trim_end_matches('/')
+        .to_owned();
+
+    let data_dir = var(env, "CUSTODIAN_DATA_DIR")
+        .map(PathBuf::from)
+        .or(raw.data_dir)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR));
+
+    let store = match (secret(env, "CUSTODIAN_DATABASE_URL"), raw.store) {
+        (Some(url), raw_store) => {
+            let max_connections = match raw_store {
+                Some(RawStore::Postgres { max_connections, .. }) => max_connections,
+                _ => None,
+            };
+            StoreConfig::Postgres {
+                url,
+                max_connections: nonzero("store.max_connections", max_connections.unwrap_or(16))?,
+            }
+        }
+        (None, Some(RawStore::Postgres { url, max_connections })) => StoreConfig::Postgres {
+            url: url.map(SecretString::from).ok_or_else(|| {
+                ConfigError::invalid("store.url", "postgres needs a url (or CUSTODIAN_DATABASE_URL)")
+            })?,
+            max_connections: nonzero("store.max_connections", max_connections.unwrap_or(16))?,
+        },
+        (None, Some(RawStore::Sqlite { path })) => {
+            StoreConfig::Sqlite { path: path.unwrap_or_else(|| data_dir.join("custodian.db")) }
+        }
+        (None, None) => StoreConfig::Sqlite { path: data_dir.join("custodian.db") },
+    };
+
+    let secrets = resolve_secrets(raw.secrets, env, &data_dir)?;
+
+    let defaults = SecurityConfig::default();
+    let security = SecurityConfig {
+        mfa_required: flag(env, "CUSTODIAN_MFA_REQUIRED")?
+            .or(raw.security.mfa_required)
+            .unwrap_or(defaults.mfa_required),
+        session_ttl_minutes: nonzero(
+            "security.session_ttl_minutes",
+            raw.security.session_ttl_minutes.unwrap_or(defaults.session_ttl_minutes),
+        )?,
+        lockout_after: nonzero(
+            "security.lockout_after",
+            raw.security.lockout_after.unwrap_or(defaults.lockout_after),
+        )?,
+        lockout_minutes: nonzero(
+            "security.lockout_minutes",
+            raw.security.lockout_minutes.unwrap_or(defaults.lockout_minutes),
+        )?,
+        max_body_bytes: raw.security.max_body_bytes.unwrap_or(defaults.max_body_bytes),
+        request_timeout_secs: nonzero(
+            "security.request_timeout_secs",
+            raw.security.request_timeout_secs.unwrap_or(defaults.request_timeout_secs),
+        )?,
+    };
+
+    let outbound = OutboundConfig {
+        allow_plain_http_loopback: flag(env, "CUSTODIAN_ALLOW_PLAIN_HTTP_LOOPBACK")?
+            .or(raw.outbound.allow_plain_http_loopback)
+            .unwrap_or(false),
+    };
+
+    let platforms = resolve_platforms(raw.platforms, env)?;
+
+    let notifier = NotifierConfig {
+        webhook_url: var(env, "CUSTODIAN_NOTIFY_WEBHOOK_URL").map(str::to_owned).or(raw.notifier.webhook_url),
+    };
+
+    Ok(Config {
+        environment,
+        listen,
+        public_url,
+        data_dir,
+        store,
+        secrets,
+        security,
+        outbound,
+        platforms,
+        notifier,
+        source: Source::Given,
+    })
+}
+
+fn resolve_secrets(
+    raw: Option<RawSecrets>,
+    env: &BTreeMap<String, String>,
+    data_dir: &std::path::Path,
+) -> Result<SecretsConfig, ConfigError> {
+    let vault_addr = var(env, "CUSTODIAN_VAULT_ADDR").map(str::to_owned);
+    let (file_vault, keystore_path) = match raw {
+        Some(RawSecrets::Vault { address, role_id, ca_pem }) => (Some((address, role_id, ca_pem)), None),
+        Some(RawSecrets::Keystore { path }) => (None, path),
+        None => (None, None),
+    };
+    if vault_addr.is_some() || file_vault.is_some() {
+        let (file_address, file_role, ca_pem) = file_vault.unwrap_or_default();
+        let address = vault_addr
+            .or(file_address)
+            .ok_or_else(|| ConfigError::invalid("secrets.address", "vault needs an address"))?;
+        let role_id = var(env, "CUSTODIAN_VAULT_ROLE_ID")
+            .map(str::to_owned)
+            .or(file_role)
+            .ok_or_else(|| ConfigError::invalid("secrets.role_id", "vault needs an approle role id"))?;
+        let secret_id = secret(env, "CUSTODIAN_VAULT_SECRET_ID").ok_or_else(|| {
+            ConfigError::invalid(
+                "CUSTODIAN_VAULT_SECRET_ID",
+                "vault needs the approle secret id in the environment",
+            )
+        })?;
+        return Ok(SecretsConfig::Vault { address, role_id, secret_id, ca_pem });
+    }
+    let master = match (secret(env, "CUSTODIAN_MASTER_KEY"), secret(env, "CUSTODIAN_KEYSTORE_PASSPHRASE")) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::invalid(
+                "CUSTODIAN_MASTER_KEY",
+                "give either a master key or a keystore passphrase, not both",
+            ));
+        }
+        (Some(key), None) => MasterKeySource::Key(key),
+        (None, Some(passphrase)) => MasterKeySource::Passphrase(passphrase),
+        (None, None) => MasterKeySource::Generated,
+    };
+    Ok(SecretsConfig::Keystore {
+        path: keystore_path.unwrap_or_else(|| data_dir.join("keystore.sealed")),
+        master,
+    })
+}
+
+fn resolve_platforms(
+    raw: BTreeMap<String, RawPlatform>,
+    env: &BTreeMap<String, String>,
+) -> Result<BTreeMap<Platform, PlatformConfig>, ConfigError> {
+    let mut by_platform: BTreeMap<Platform, RawPlatform> = BTreeMap::new();
+    for (name, settings) in raw {
+        let platform = name
+            .parse::<Platform>()
+            .map_err(|_| ConfigError::invalid(format!("platforms.{name}"), "unknown platform"))?;
+        by_platform.insert(platform, settings);
+    }
+    let mut platforms = BTreeMap::new();
+    for platform in Platform::ALL {
+        let prefix = env_prefix(platform);
+        let key = |suffix: &str| format!("{prefix}{suffix}");
+        let mut settings = by_platform.remove(&platform).unwrap_or_default();
+        if let Some(url) = var(env, &key("BASE_URL")) {
+            settings.base_urls.insert("api".to_owned(), url.to_owned());
+        }
+        let client_id = var(env, &key("CLIENT_ID")).map(str::to_owned).or(settings.client_id);
+        let client_secret =
+            secret(env, &key("CLIENT_SECRET")).or(settings.client_secret.map(SecretString::from));
+        let webhook_secret =
+            secret(env, &key("WEBHOOK_SECRET")).or(settings.webhook_secret.map(SecretString::from));
+        match (client_id, client_secret) {
+            (None, None) if settings.base_urls.is_empty() && webhook_secret.is_none() => {}
+            (Some(client_id), Some(client_secret)) if !client_id.trim().is_empty() => {
+                platforms.insert(
+                    platform,
+                    PlatformConfig {
+                        client_id,
+                        client_secret,
+                        webhook_secret,
+                        base_urls: settings.base_urls,
+                    },
+                );
+            }
+            _ => {
+                return Err(ConfigError::invalid(
+                    format!("platforms.{platform}"),
+                    format!(
+                        "needs both `client_id` and `client_secret` (or {prefix}CLIENT_ID and {prefix}CLIENT_SECRET)"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(platforms)
+}

@@ -1,0 +1,32 @@
+//! In-process tests of the HTTP API: the router over the testkit's fakes, requests sent with
+//! `Router::oneshot` (style rule 32).
+//!
+//! - `matrix`: every endpoint × unauthenticated (401), missing role (403), wrong tenant (404, nothing
+//!   leaked), missing or stale MFA (403), ENV-1 violations (403), and the allowed case.
+//! - `bodies`: malformed, oversized, mistyped and invalid bodies (400/413/415/422) store nothing.
+//! - `auth`: login with password and TOTP (ACC-2), identical failures, lockout, sessions, step-up, logout.
+//! - `people`, `api_keys`, `tenants`, `audit`, `ops`: the endpoints' behaviour and their audit events.
+//! - `secrets`: passwords, TOTP secrets, tokens and keys never in responses (but the one-time reveal),
+//!   never in logs, never in the audit trail.
+
+// `cfg(test)` marks the helpers in these modules as test code for clippy (`allow-unwrap-in-tests`).
+#[cfg(test)]
+mod api_keys;
+#[cfg(test)]
+mod audit;
+#[cfg(test)]
+mod auth;
+#[cfg(test)]
+mod bodies;
+#[cfg(test)]
+mod matrix;
+#[cfg(test)]
+mod ops;
+#[cfg(test)]
+mod people;
+#[cfg(test)]
+mod secrets;
+#[cfg(test)]
+mod support;
+#[cfg(test)]
+mod tenants;
