@@ -110,6 +110,9 @@ fn deny(ctx: &Ctx) -> anyhow::Result<()> {
     tools::ensure(ctx, &tools::CARGO_DENY)?;
     advisory_db::prepare(ctx)?;
     let sh = &ctx.sh;
+    // cargo-deny reads the metadata of every platform's packages, offline; a build downloads only this
+    // platform's, so fetch the rest first (a no-op when they are already there).
+    cmd!(sh, "cargo fetch --locked").run().context("cannot fetch the locked packages for cargo-deny")?;
     cmd!(sh, "cargo deny --offline check").run().context("cargo-deny found problems (see deny.toml)")
 }
 
