@@ -3,12 +3,14 @@
 //! `postgres://postgres@127.0.0.1:5432/test`), in a database of its own that is dropped at the end.
 //!
 //! 1. Bulk upsert of report rows (pages of 5,000 through `DatasetStore::upsert_report_rows`, each with a
-//!    checkpoint and an audit event), against a raw `COPY` of the same rows into an unindexed table.
+//!    checkpoint and an audit event), against a raw `COPY` of the same rows into an unindexed table, in
+//!    rounds on emptied tables; the best time of each side is the figure (the machine may be shared).
 //! 2. Audit append in batches of 1,000 (`AuditLog::append`).
 //! 3. Verification of that chain straight from the database (`PgStore::verify_chain`).
 //! 4. Purge of one tenant's rows in batches while another tenant's reads keep running.
 //!
 //! Sizes (environment, for quick runs): `CUSTODIAN_BENCH_UPSERT_ROWS` (default 500,000),
+//! `CUSTODIAN_BENCH_UPSERT_ROUNDS` (default 3),
 //! `CUSTODIAN_BENCH_AUDIT_EVENTS` (default 1,000,000), `CUSTODIAN_BENCH_PURGE_ROWS` (default 1,000,000).
 //! Targets (issue 3): upsert >= 100k rows/s and >= 0.5x COPY; append >= 50k events/s; verify >= 1M events/s;
 //! purge >= 200k rows/s. A missed target is printed as `MISSED`; the process still exits 0 so every figure
@@ -128,6 +130,7 @@ async fn main() {
     let upsert_rows = size("CUSTODIAN_BENCH_UPSERT_ROWS", 500_000);
     let audit_events = size("CUSTODIAN_BENCH_AUDIT_EVENTS", 1_000_000);
     let purge_rows = size("CUSTODIAN_BENCH_PURGE_ROWS", 1_000_000);
+    let rounds = size("CUSTODIAN_BENCH_UPSERT_ROUNDS", 3).max(1);
     let url = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
     let admin = PgConnectOptions::from_str(&url).expect("DATABASE_URL is a postgres url");
@@ -147,7 +150,10 @@ async fn main() {
     let store = PgStore::new(pool.clone(), Arc::new(ManualClock::new(T0)), Environment::Production);
     println!("custodian-postgres stores bench (database {name})");
 
-    // 1. Bulk upsert versus COPY.
+    // 1. Bulk upsert versus COPY, in rounds: each round COPYs the rows into the emptied baseline table, then
+    // upserts the same rows into the emptied `report_rows`, so every round measures the same work. The
+    // machine may be shared: the best (shortest) time of each over the rounds is the figure, which filters
+    // out interference without favouring either side (the baseline gets its best time too).
     let tenant: TenantId = "bench-upsert".parse().expect("tenant");
     let data = rows(&tenant, 1, upsert_rows);
     sqlx::raw_sql(
@@ -158,30 +164,46 @@ async fn main() {
     .execute(&pool)
     .await
     .expect("baseline table");
-    let started = Instant::now();
-    {
-        let mut conn = pool.acquire().await.expect("connection");
-        let mut copy = conn.copy_in_raw("COPY copy_baseline FROM STDIN").await.expect("copy in");
-        let mut buf = Vec::with_capacity(1 << 20);
-        for page in data.chunks(PAGE) {
-            buf.clear();
-            copy_text(page, &mut buf);
-            copy.send(buf.as_slice()).await.expect("copy send");
+    let (mut best_copy, mut best_upsert) = (Duration::MAX, Duration::MAX);
+    let mut written = 0;
+    for round in 1..=rounds {
+        sqlx::raw_sql("TRUNCATE copy_baseline; TRUNCATE report_rows").execute(&pool).await.expect("truncate");
+        let started = Instant::now();
+        {
+            let mut conn = pool.acquire().await.expect("connection");
+            let mut copy = conn.copy_in_raw("COPY copy_baseline FROM STDIN").await.expect("copy in");
+            let mut buf = Vec::with_capacity(1 << 20);
+            for page in data.chunks(PAGE) {
+                buf.clear();
+                copy_text(page, &mut buf);
+                copy.send(buf.as_slice()).await.expect("copy send");
+            }
+            copy.finish().await.expect("copy finish");
         }
-        copy.finish().await.expect("copy finish");
+        let copy_time = started.elapsed();
+        let started = Instant::now();
+        let (n, inserted) = upsert_all(&store, &tenant, &data).await;
+        let upsert_time = started.elapsed();
+        assert_eq!(inserted, n as u64, "every row is new");
+        written = n;
+        println!(
+            "  round {round}: upsert {:.0} rows/s, COPY {:.0} rows/s, ratio {:.2}",
+            rate(n, upsert_time),
+            rate(upsert_rows, copy_time),
+            copy_time.as_secs_f64() / upsert_time.as_secs_f64().max(1e-9)
+        );
+        best_copy = best_copy.min(copy_time);
+        best_upsert = best_upsert.min(upsert_time);
     }
-    let copy_rate = rate(upsert_rows, started.elapsed());
-    let started = Instant::now();
-    let (written, inserted) = upsert_all(&store, &tenant, &data).await;
-    let upsert_rate = rate(written, started.elapsed());
-    assert_eq!(inserted, written as u64, "every row is new");
+    let copy_rate = rate(upsert_rows, best_copy);
+    let upsert_rate = rate(written, best_upsert);
     let started = Instant::now();
     let (again, reinserted) = upsert_all(&store, &tenant, &data).await;
     let reupsert_rate = rate(again, started.elapsed());
     assert_eq!(reinserted, 0, "re-ingesting inserts nothing");
     let ratio = upsert_rate / copy_rate;
     println!(
-        "upsert report rows: {written} rows, {upsert_rate:.0} rows/s (target 100000: {}); raw COPY into an unindexed table {copy_rate:.0} rows/s; ratio {ratio:.2} (target 0.50: {}); re-upsert of the same rows {reupsert_rate:.0} rows/s",
+        "upsert report rows: {written} rows, best of {rounds} rounds {upsert_rate:.0} rows/s (target 100000: {}); raw COPY into an unindexed table, best of {rounds} {copy_rate:.0} rows/s; ratio {ratio:.2} (target 0.50: {}); re-upsert of the same rows {reupsert_rate:.0} rows/s",
         verdict(upsert_rate >= 100_000.0),
         verdict(ratio >= 0.5)
     );

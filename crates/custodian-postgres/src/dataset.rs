@@ -10,7 +10,9 @@
 //! (a unique violation), the chunk is rolled back to its savepoint and written with `INSERT … ON CONFLICT
 //! (natural key) DO UPDATE … WHERE (row) IS DISTINCT FROM (new row)`, counted by `RETURNING (xmax = 0)`.
 //! The checkpoint and the audit events are written in the same transaction, so a failure anywhere leaves
-//! nothing half-written.
+//! nothing half-written. That transaction commits with `synchronous_commit = off`
+//! ([`crate::INGEST_SYNCHRONOUS_COMMIT`]): a server crash may lose the last acknowledged pages, each
+//! whole and together with its checkpoint and audit events, so the next sync pulls them again.
 //!
 //! Natural keys, as [`RecordMeta::key`] text (parts joined by a space, which no identifier contains, so the
 //! text sorts like the key): report rows `account level object day`, campaigns `account campaign`, orders

@@ -355,3 +355,63 @@ async fn concurrent_ingests_of_one_page_count_each_row_once() {
     let changed = stored.iter().filter(|r| rows.iter().all(|o| o != *r)).count();
     assert!(changed == 0 || changed == 1_000, "a page is written whole: {changed} rows of the changed page");
 }
+
+/// The durability trade-off of ingest (see `INGEST_SYNCHRONOUS_COMMIT`): an ingest transaction commits
+/// with `synchronous_commit = off`, every other transaction keeps the server's setting, also on the same
+/// pooled connection right after an ingest (the setting is transaction-local, it never leaks).
+#[tokio::test]
+async fn only_ingest_transactions_commit_asynchronously() {
+    // One connection: every transaction below runs on the session the ingest used.
+    let db = TestDb::with_connections(1).await;
+    let s = setup(&db).await;
+    // A probe records the setting in force when a row is written: in the ingest (insert) and in a
+    // deletion (delete), both as the application role.
+    sqlx::raw_sql(
+        "CREATE TABLE probe (op TEXT, sync TEXT);
+         GRANT INSERT ON probe TO custodian_app;
+         CREATE FUNCTION probe() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             INSERT INTO probe VALUES (TG_OP, current_setting('synchronous_commit'));
+             RETURN NULL;
+         END $$;
+         CREATE TRIGGER probe AFTER INSERT OR DELETE ON report_rows FOR EACH STATEMENT EXECUTE FUNCTION probe();",
+    )
+    .execute(&db.owner)
+    .await
+    .unwrap();
+    let server: (String,) = sqlx::query_as("SHOW synchronous_commit").fetch_one(&db.owner).await.unwrap();
+    assert_eq!(server.0, "on", "the test server commits synchronously by default");
+
+    let target = fixtures::target(&s.tenant, &s.grant, &s.account);
+    let rows = fixtures::report_rows(&target, ReportLevel::Ad, date!(2025 - 01 - 01), 10, 20);
+    // The natural keys (`account level object day`), for the deletion below.
+    let account = s.account.key();
+    let keys: Vec<String> = rows.iter().map(|r| format!("{account} ad {} {}", r.object, r.date)).collect();
+    let counts = db
+        .store
+        .upsert_report_rows(IngestBatch {
+            tenant: s.tenant.clone(),
+            records: rows,
+            checkpoint: None,
+            audit: audit("page"),
+        })
+        .await
+        .unwrap();
+    assert_eq!(counts.inserted, 20);
+    let after: (String,) = sqlx::query_as("SHOW synchronous_commit").fetch_one(&db.owner).await.unwrap();
+    assert_eq!(after.0, "on", "the ingest's setting does not outlive its transaction");
+    let deleted =
+        db.store.delete_records(&s.tenant, RecordKind::ReportRow, &keys, audit("delete")).await.unwrap();
+    assert_eq!(deleted, 20);
+
+    let probes: Vec<(String, String)> =
+        sqlx::query_as("SELECT op, sync FROM probe ORDER BY op").fetch_all(&db.owner).await.unwrap();
+    assert_eq!(
+        probes,
+        vec![
+            ("DELETE".to_owned(), "on".to_owned()),
+            ("INSERT".to_owned(), custodian_postgres::INGEST_SYNCHRONOUS_COMMIT.to_owned()),
+        ]
+    );
+    assert_eq!(custodian_postgres::INGEST_SYNCHRONOUS_COMMIT, "off");
+}
