@@ -612,11 +612,18 @@ impl AmazonAdapter {
                     .await?;
                 Ok((orders.into_iter().map(|(o, _, _)| o).collect(), next))
             }
-            (OrdersApi::V2026, Some(_)) => {
+            (OrdersApi::V2026, Some(sealer)) => {
                 let (orders, next) =
                     self.search_2026::<Buyer26, Recipient26>(call, api::orders_2026::INCLUDED_PII).await?;
-                let orders = orders.into_iter().map(|(o, b, r)| (o, convert::pii_26(b, r))).collect();
-                Ok((seal(orders)?, next))
+                // One pass: each order's PII is gathered and sealed as the order is moved out.
+                let mut out = Vec::with_capacity(orders.len());
+                for (mut order, buyer, recipient) in orders {
+                    if let Some(pii) = convert::pii_26(buyer, recipient) {
+                        convert::seal_buyer(&mut order, &pii, sealer)?;
+                    }
+                    out.push(order);
+                }
+                Ok((out, next))
             }
             (OrdersApi::V0, None) => {
                 let (orders, next) = self

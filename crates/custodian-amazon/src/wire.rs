@@ -212,10 +212,45 @@ pub(crate) struct OrderItemV0 {
 /// `searchOrders`.
 #[derive(Debug, Deserialize)]
 pub(crate) struct SearchOrdersResponse<'a, B, R> {
-    #[serde(borrow)]
+    #[serde(
+        borrow,
+        deserialize_with = "page",
+        bound(deserialize = "B: Deserialize<'de>, R: Deserialize<'de>")
+    )]
     pub orders: Vec<Order26<'a, B, R>>,
     #[serde(default)]
     pub pagination: Option<Pagination>,
+}
+
+/// The most orders a `searchOrders` page holds (`maxResultsPerPage` is 1 to 100).
+const MAX_PAGE: usize = 100;
+
+/// A page's orders, in a vector sized for a full page up front: JSON gives no length, and growing a
+/// vector of large orders step by step copies each of them several times (issue 6).
+fn page<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct PageVisitor<T>(std::marker::PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for PageVisitor<T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a sequence")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(MAX_PAGE).min(MAX_PAGE));
+            while let Some(value) = seq.next_element()? {
+                out.push(value);
+            }
+            Ok(out)
+        }
+    }
+
+    deserializer.deserialize_seq(PageVisitor(std::marker::PhantomData))
 }
 
 #[derive(Debug, Deserialize)]

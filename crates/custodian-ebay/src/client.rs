@@ -44,7 +44,10 @@ impl Bucket {
 /// Decodes JSON, reporting the path of a failure (never the values: they may be PII or secrets). The
 /// fast path decodes directly; only a failing body is decoded again with path tracking.
 pub(crate) fn decode<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, PlatformError> {
-    if let Ok(value) = serde_json::from_slice(body) {
+    // One UTF-8 check of the whole body is cheaper than serde_json's check of every string (issue 6).
+    if let Ok(text) = std::str::from_utf8(body)
+        && let Ok(value) = serde_json::from_str(text)
+    {
         return Ok(value);
     }
     let mut de = serde_json::Deserializer::from_slice(body);

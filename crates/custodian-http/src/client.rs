@@ -169,17 +169,33 @@ impl HttpClient {
 }
 
 /// Reads the whole body, failing as soon as it exceeds `limit`.
+///
+/// A body that arrives as one chunk is handed on as that chunk (no copy); only a body in several chunks
+/// is gathered into one buffer (`capacity` bytes reserved up front).
 async fn read_body(
     response: &mut reqwest::Response,
     limit: usize,
     capacity: usize,
 ) -> Result<Bytes, AttemptError> {
-    let mut body = BytesMut::with_capacity(capacity);
-    while let Some(chunk) = response.chunk().await.map_err(AttemptError::Reqwest)? {
+    let Some(first) = response.chunk().await.map_err(AttemptError::Reqwest)? else {
+        return Ok(Bytes::new());
+    };
+    if first.len() > limit {
+        return Err(AttemptError::TooLarge(limit));
+    }
+    let Some(second) = response.chunk().await.map_err(AttemptError::Reqwest)? else {
+        return Ok(first);
+    };
+    let mut body = BytesMut::with_capacity(capacity.max(first.len() + second.len()));
+    body.extend_from_slice(&first);
+    drop(first);
+    let mut next = Some(second);
+    while let Some(chunk) = next {
         if chunk.len() > limit.saturating_sub(body.len()) {
             return Err(AttemptError::TooLarge(limit));
         }
         body.extend_from_slice(&chunk);
+        next = response.chunk().await.map_err(AttemptError::Reqwest)?;
     }
     Ok(body.freeze())
 }

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroize as _;
 
 use crate::error::TikTokShopError;
-use crate::wire::{AddressWire, OrderWire, ProductWire};
+use crate::wire::{AddressWire, OrderWire, ProductWire, Text};
 
 fn data(what: &str) -> TikTokShopError {
     TikTokShopError::Data(what.to_owned())
@@ -103,42 +103,38 @@ pub(crate) fn order<E, A>(
     Ok((order, wire.buyer_email, wire.recipient_address))
 }
 
-fn present(value: Option<String>) -> Option<String> {
-    value.filter(|v| !v.trim().is_empty())
+/// An owned copy of a text that is not blank.
+fn present(value: Option<&str>) -> Option<String> {
+    value.filter(|v| !v.trim().is_empty()).map(str::to_owned)
 }
 
 /// The buyer PII of an order: recipient name, phone and address, and the (relay) buyer email; `None` when
-/// TikTok Shop sent none of them. The wire strings are moved, not copied.
-pub(crate) fn buyer(email: Option<String>, address: Option<AddressWire>) -> Option<BuyerPii> {
-    let email = present(email);
+/// TikTok Shop sent none of them. Only the kept parts are copied out of the (borrowed) wire text.
+pub(crate) fn buyer(email: Option<Text<'_>>, address: Option<AddressWire<'_>>) -> Option<BuyerPii> {
+    let email = present(email.as_deref());
     let (name, phone, postal) = match address {
         None => (None, None, None),
-        Some(mut a) => {
-            let level = |a: &mut AddressWire, l: &str| {
+        Some(a) => {
+            let level = |l: &str| {
                 a.district_info
-                    .iter_mut()
+                    .iter()
                     .find(|d| d.address_level == l && !d.address_name.trim().is_empty())
-                    .map(|d| std::mem::take(&mut d.address_name))
+                    .map(|d| d.address_name.as_ref().to_owned())
             };
-            let region = level(&mut a, "L1");
-            let city = level(&mut a, "L3")
-                .or_else(|| present(a.post_town.take()))
-                .or_else(|| level(&mut a, "L2"))
+            let region = level("L1");
+            let city = level("L3")
+                .or_else(|| present(a.post_town.as_deref()))
+                .or_else(|| level("L2"))
                 .unwrap_or_default();
-            let country = present(a.region_code.take()).or_else(|| level(&mut a, "L0")).unwrap_or_default();
-            let lines: Vec<String> = [
-                a.address_line1.take(),
-                a.address_line2.take(),
-                a.address_line3.take(),
-                a.address_line4.take(),
-            ]
-            .into_iter()
-            .filter_map(present)
-            .collect();
-            let postal_code = present(a.postal_code.take());
+            let country = present(a.region_code.as_deref()).or_else(|| level("L0")).unwrap_or_default();
+            let lines: Vec<String> = [&a.address_line1, &a.address_line2, &a.address_line3, &a.address_line4]
+                .into_iter()
+                .filter_map(|line| present(line.as_deref()))
+                .collect();
+            let postal_code = present(a.postal_code.as_deref());
             let address = (!lines.is_empty() || !city.is_empty() || postal_code.is_some())
                 .then_some(PostalAddress { lines, city, region, postal_code, country });
-            (present(a.name.take()), present(a.phone_number.take()), address)
+            (present(a.name.as_deref()), present(a.phone_number.as_deref()), address)
         }
     };
     if name.is_none() && email.is_none() && phone.is_none() && postal.is_none() {

@@ -132,7 +132,7 @@ impl OrderShape for WithPii {
 /// An order without its buyer.
 pub(crate) type PlainOrder<'a> = OrderWire<'a, Skip, Skip>;
 /// An order with the buyer fields to seal.
-pub(crate) type PiiOrder<'a> = OrderWire<'a, String, AddressWire>;
+pub(crate) type PiiOrder<'a> = OrderWire<'a, Text<'a>, AddressWire<'a>>;
 
 /// One line item (one unit: TikTok Shop lists each unit as its own line).
 #[derive(Debug, Deserialize)]
@@ -155,32 +155,34 @@ pub(crate) struct PaymentWire<'a> {
     pub(crate) total_amount: Option<Cow<'a, str>>,
 }
 
-/// `recipient_address` (buyer PII). Absent under `UNPAID` and `ON_HOLD`.
+/// `recipient_address` (buyer PII). Absent under `UNPAID` and `ON_HOLD`. Borrows its text from the
+/// response body (issue 6: no copy of the parts the domain does not keep); only what becomes
+/// [`custodian_core::data::BuyerPii`] is copied, and sealed at once.
 #[derive(Deserialize)]
-pub(crate) struct AddressWire {
-    #[serde(default)]
-    pub(crate) name: Option<String>,
-    #[serde(default)]
-    pub(crate) phone_number: Option<String>,
-    #[serde(default)]
-    pub(crate) address_line1: Option<String>,
-    #[serde(default)]
-    pub(crate) address_line2: Option<String>,
-    #[serde(default)]
-    pub(crate) address_line3: Option<String>,
-    #[serde(default)]
-    pub(crate) address_line4: Option<String>,
-    #[serde(default)]
-    pub(crate) postal_code: Option<String>,
-    #[serde(default)]
-    pub(crate) post_town: Option<String>,
-    #[serde(default)]
-    pub(crate) region_code: Option<String>,
-    #[serde(default)]
-    pub(crate) district_info: Vec<DistrictWire>,
+pub(crate) struct AddressWire<'a> {
+    #[serde(default, borrow)]
+    pub(crate) name: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) phone_number: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) address_line1: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) address_line2: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) address_line3: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) address_line4: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) postal_code: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) post_town: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    pub(crate) region_code: Option<Cow<'a, str>>,
+    #[serde(default = "Vec::new", borrow)]
+    pub(crate) district_info: Vec<DistrictWire<'a>>,
 }
 
-impl fmt::Debug for AddressWire {
+impl fmt::Debug for AddressWire<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("AddressWire([REDACTED])")
     }
@@ -188,11 +190,57 @@ impl fmt::Debug for AddressWire {
 
 /// One administrative level of an address: `L0` country, `L1` state or nation, `L2`, `L3`, `L4` below.
 #[derive(Deserialize)]
-pub(crate) struct DistrictWire {
-    #[serde(default)]
-    pub(crate) address_level: String,
-    #[serde(default)]
-    pub(crate) address_name: String,
+pub(crate) struct DistrictWire<'a> {
+    #[serde(default, borrow)]
+    pub(crate) address_level: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub(crate) address_name: Cow<'a, str>,
+}
+
+/// A text field of the buyer (`buyer_email`), borrowed from the response body when it has no escapes.
+/// Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Text<'a>(pub(crate) Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        deserializer.deserialize_str(Visitor).map(Text)
+    }
+}
+
+impl std::ops::Deref for Text<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'a> From<&'a str> for Text<'a> {
+    fn from(text: &'a str) -> Self {
+        Self(Cow::Borrowed(text))
+    }
+}
+
+impl fmt::Debug for Text<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
 }
 
 /// `data` of `POST /product/202309/products/search`.

@@ -28,3 +28,18 @@ fn first_error_id_reads_the_envelope() {
     assert_eq!(first_error_id(body), Some(2001));
     assert_eq!(first_error_id(b"<html>"), None);
 }
+
+#[test]
+fn decode_checks_utf8_once_and_still_refuses_invalid_text() {
+    // Valid text, escapes included, decodes through the whole-body UTF-8 check (issue 6).
+    let body = r#"{"orders":[{"orderId":"12-34567-89012","sellerId":"sell\u00e9r \"one\""}]}"#;
+    let page = decode::<wire::OrdersPage<wire::PlainOrder<'_>>>(body.as_bytes()).unwrap();
+    assert_eq!(page.orders[0].order_id, "12-34567-89012");
+    assert_eq!(page.orders[0].seller_id.as_deref(), Some("sellér \"one\""));
+    // Invalid UTF-8 inside a string is still a decode error, not a panic or a lossy value.
+    let mut bad = br#"{"orders":[{"orderId":"12-34567-89012","sellerId":"x"#.to_vec();
+    bad.extend_from_slice(&[0xff, 0xfe]);
+    bad.extend_from_slice(br#""}]}"#);
+    let error = decode::<wire::OrdersPage<wire::PlainOrder<'_>>>(&bad).err().unwrap();
+    assert!(matches!(error, PlatformError::Unavailable(_)), "{error:?}");
+}

@@ -79,6 +79,58 @@ async fn a_body_over_the_limit_is_an_error() {
     assert_eq!(exact.send(Request::get(server.url("/big"))).await.unwrap().body.len(), 1_000);
 }
 
+/// `transfer-encoding: chunked` with the given chunks (the body arrives in several pieces).
+fn chunked(chunks: &[&str]) -> Script {
+    let mut text = String::from("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n");
+    for chunk in chunks {
+        text.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+    }
+    text.push_str("0\r\n\r\n");
+    Script::Raw(text.into_bytes())
+}
+
+#[tokio::test]
+async fn bodies_in_one_piece_or_many_come_back_whole() {
+    // Issue 6: a one-chunk body is passed on without a copy, a many-chunk body gathered; same bytes.
+    let whole = r#"{"id":"c1","spend":12.5}"#;
+    let server = Server::start(vec![
+        reply("200 OK", &[], whole),
+        chunked(&[r#"{"id":"#, r#""c1","spend""#, ":12.5}"]),
+        chunked(&[whole]),
+        reply("204 No Content", &[], ""),
+        chunked(&[]),
+    ])
+    .await;
+    for _ in 0..3 {
+        let response = client().send(Request::get(server.url("/c"))).await.unwrap();
+        assert_eq!(&response.body[..], whole.as_bytes());
+        assert_eq!(response.json::<Campaign>().unwrap(), Campaign { id: "c1".to_owned(), spend: 12.5 });
+    }
+    for _ in 0..2 {
+        assert!(client().send(Request::get(server.url("/e"))).await.unwrap().body.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_in_pieces_is_an_error() {
+    let part = "x".repeat(400);
+    // Each piece fits, the sum does not; the first piece alone does not; the sum exactly at the limit.
+    let server = Server::start(vec![
+        chunked(&[&part, &part, &part]),
+        chunked(&[&"y".repeat(1_000)]),
+        chunked(&[&part, &part, &"z".repeat(199)]),
+    ])
+    .await;
+    let small = client_with(|c| c.max_body_bytes = 999);
+    for _ in 0..2 {
+        let error = small.send(Request::get(server.url("/big"))).await.unwrap_err();
+        assert!(matches!(error, HttpError::BodyTooLarge { limit: 999 }), "{error:?}");
+    }
+    let body = small.send(Request::get(server.url("/big"))).await.unwrap().body;
+    assert_eq!(body.len(), 999);
+    assert_eq!(&body[800..], "z".repeat(199).as_bytes());
+}
+
 #[tokio::test]
 async fn a_server_that_never_answers_is_a_timeout() {
     let server = Server::start(vec![Script::Silent]).await;

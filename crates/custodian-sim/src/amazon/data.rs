@@ -164,10 +164,15 @@ impl Order {
 /// `cents` as an SP-API decimal amount (`"12.34"`).
 pub(crate) fn amount(cents: u64) -> String {
     let mut out = String::with_capacity(8);
-    push_padded(&mut out, cents / 100, 1);
-    out.push('.');
-    push_padded(&mut out, cents % 100, 2);
+    push_amount(&mut out, cents);
     out
+}
+
+/// Appends [`amount`]'s text to `out`.
+pub(crate) fn push_amount(out: &mut String, cents: u64) {
+    push_padded(out, cents / 100, 1);
+    out.push('.');
+    push_padded(out, cents % 100, 2);
 }
 
 /// Coordinates that tell the generated values apart (FNV-1a of `amazon-order`, fixed so that they are not

@@ -4,28 +4,34 @@
 
 /// Formats Unix seconds as `YYYY-MM-DDTHH:MM:SSZ` (written digit by digit: this runs twice per order).
 pub(crate) fn format(unix: i64) -> String {
+    let mut out = String::with_capacity(20);
+    push(&mut out, unix);
+    out
+}
+
+/// Appends [`format`]'s text to `out` (no allocation of its own).
+pub(crate) fn push(out: &mut String, unix: i64) {
     let days = unix.div_euclid(86_400);
     let secs = unix.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    let mut out = String::with_capacity(20);
-    push_padded(&mut out, y.clamp(0, 9999).cast_unsigned(), 4);
+    push_padded(out, y.clamp(0, 9999).cast_unsigned(), 4);
     out.push('-');
-    push_padded(&mut out, m.cast_unsigned(), 2);
+    push_padded(out, m.cast_unsigned(), 2);
     out.push('-');
-    push_padded(&mut out, d.cast_unsigned(), 2);
+    push_padded(out, d.cast_unsigned(), 2);
     out.push('T');
-    push_padded(&mut out, (secs / 3600).cast_unsigned(), 2);
+    push_padded(out, (secs / 3600).cast_unsigned(), 2);
     out.push(':');
-    push_padded(&mut out, (secs / 60 % 60).cast_unsigned(), 2);
+    push_padded(out, (secs / 60 % 60).cast_unsigned(), 2);
     out.push(':');
-    push_padded(&mut out, (secs % 60).cast_unsigned(), 2);
+    push_padded(out, (secs % 60).cast_unsigned(), 2);
     out.push('Z');
-    out
 }
 
 /// Appends `n` in decimal, zero-padded to at least `width` digits (at most 20).
 pub(crate) fn push_padded(out: &mut String, n: u64, width: usize) {
-    const ZEROS: &str = "00000000000000000000";
+    // Digits are written from the end of a buffer of zeros, so the padding is already in place: one
+    // append per number.
     let mut digits = [b'0'; 20];
     let mut start = digits.len();
     let mut rest = n;
@@ -39,8 +45,7 @@ pub(crate) fn push_padded(out: &mut String, n: u64, width: usize) {
             break;
         }
     }
-    let len = digits.len() - start;
-    out.push_str(ZEROS.get(..width.saturating_sub(len).min(ZEROS.len())).unwrap_or_default());
+    let start = start.min(digits.len().saturating_sub(width));
     out.push_str(std::str::from_utf8(digits.get(start..).unwrap_or_default()).unwrap_or_default());
 }
 
@@ -127,6 +132,13 @@ mod tests {
         push_padded(&mut out, 1234, 2);
         push_padded(&mut out, 0, 1);
         assert_eq!(out, "00712340");
+        for n in [0, 1, 9, 10, 99, 100, 12_345, 99_999_999_999, u64::MAX] {
+            for width in 0..=20 {
+                let mut out = String::from("x");
+                push_padded(&mut out, n, width);
+                assert_eq!(out, format!("x{n:0width$}"), "{n} {width}");
+            }
+        }
     }
 
     #[test]

@@ -10,9 +10,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Serialize;
 
-use super::data::{Order, Status, amount};
+use super::data::{Order, Status, amount, push_amount};
 use super::envelope::{
-    ApiError, Operation, access_denied, admit, invalid_input, not_found, reply, reply_error, reply_sized,
+    ApiError, Operation, access_denied, admit, invalid_input, not_found, reply, reply_error, reply_json,
 };
 use super::orders::{
     Filter, Params, TOO_RECENT_MESSAGE, TimeError, marketplaces, page_size, page_token, read_page_token,
@@ -250,12 +250,14 @@ fn order_26(order: &Order, inc: Included) -> Order26<'_> {
     }
 }
 
+#[cfg(test)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Pagination {
     next_token: String,
 }
 
+#[cfg(test)]
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SearchOrdersResponse<'a> {
@@ -353,15 +355,200 @@ pub(super) async fn search_orders(
         },
     };
     let (orders, next) = scan(&data, &filter, from, size);
-    let body = SearchOrdersResponse {
-        orders: orders.iter().map(|o| order_26(o, inc)).collect(),
-        pagination: next
-            .map(|n| Pagination { next_token: page_token(sim.ctx.seed, caller.seller, &filter, n) }),
-        last_updated_before: filter.updated.map(|(_, b)| iso::format(b)),
-        created_before: filter.created.map(|(_, b)| iso::format(b)),
-    };
-    let capacity = 1024 * body.orders.len().max(1);
-    reply_sized(&sim, StatusCode::OK, Some(op), &body, capacity)
+    let token = next.map(|n| page_token(sim.ctx.seed, caller.seller, &filter, n));
+    let mut body = String::with_capacity(1024 * orders.len().max(1));
+    write_search_page(&mut body, &orders, inc, token.as_deref(), &filter);
+    reply_json(&sim, StatusCode::OK, Some(op), body.into_bytes())
+}
+
+// ---- direct JSON writing (issue 6: searchOrders pages are the simulator's hottest answer) ---------------
+//
+// The writers below produce, byte for byte, what `serde_json` makes of the `Serialize` shapes above (field
+// order, `skip_serializing_if`, string escaping); `tests.rs` checks them against that encoding.
+
+/// Appends `text` as a JSON string, escaped as `serde_json` escapes it: `"`, `\\` and control characters
+/// (short forms for `\b \f \n \r \t`, `\u00xx` in lowercase hex for the rest); nothing else.
+fn push_json_str(out: &mut String, text: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        let short = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(text.get(start..i).unwrap_or_default());
+        if short.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.push_str("\\u00");
+            out.push(char::from(HEX.get(usize::from(byte >> 4)).copied().unwrap_or(b'0')));
+            out.push(char::from(HEX.get(usize::from(byte & 0xf)).copied().unwrap_or(b'0')));
+        } else {
+            out.push_str(short);
+        }
+        start = i + 1;
+    }
+    out.push_str(text.get(start..).unwrap_or_default());
+    out.push('"');
+}
+
+/// Appends `"key":` (keys are fixed ASCII names that need no escaping).
+fn push_key(out: &mut String, key: &str) {
+    out.push('"');
+    out.push_str(key);
+    out.push_str("\":");
+}
+
+fn push_u32(out: &mut String, n: u32) {
+    iso::push_padded(out, u64::from(n), 1);
+}
+
+/// `{"amount":"…","currencyCode":"…"}`.
+fn push_money(out: &mut String, cents: u64, currency: &str) {
+    out.push_str("{\"amount\":\"");
+    push_amount(out, cents);
+    out.push_str("\",\"currencyCode\":");
+    push_json_str(out, currency);
+    out.push('}');
+}
+
+/// One order as [`order_26`] serializes.
+fn write_order_26(out: &mut String, order: &Order, inc: Included) {
+    let currency = order.info.currency;
+    let priced = order.status.priced();
+    push_key_first(out, "orderId");
+    push_json_str(out, &order.id);
+    out.push_str(",\"createdTime\":\"");
+    iso::push(out, order.created);
+    out.push_str("\",\"lastUpdatedTime\":\"");
+    iso::push(out, order.updated);
+    out.push_str(if order.prime { "\",\"programs\":[\"PRIME\"]" } else { "\",\"programs\":[]" });
+    out.push_str(",\"salesChannel\":{\"channelName\":\"AMAZON\",\"marketplaceId\":");
+    push_json_str(out, &order.marketplace);
+    out.push_str(",\"marketplaceName\":");
+    push_json_str(out, order.info.name);
+    out.push('}');
+    if inc.buyer {
+        out.push_str(",\"buyer\":{\"buyerName\":");
+        push_json_str(out, &order.buyer.name);
+        out.push_str(",\"buyerEmail\":");
+        push_json_str(out, &order.buyer.email);
+        out.push('}');
+    }
+    if inc.recipient && order.status.has_shipping_address() {
+        let b = &order.buyer;
+        out.push_str(",\"recipient\":{\"deliveryAddress\":{\"name\":");
+        push_json_str(out, &b.name);
+        out.push_str(",\"addressLine1\":");
+        push_json_str(out, &b.line1);
+        out.push_str(",\"city\":");
+        push_json_str(out, b.city);
+        out.push_str(",\"stateOrRegion\":");
+        push_json_str(out, b.region);
+        out.push_str(",\"postalCode\":");
+        push_json_str(out, &b.postal_code);
+        out.push_str(",\"countryCode\":");
+        push_json_str(out, order.info.country);
+        out.push_str(",\"phone\":");
+        push_json_str(out, &b.phone);
+        out.push_str(",\"addressType\":\"RESIDENTIAL\"}}");
+    }
+    if inc.proceeds && priced {
+        out.push_str(",\"proceeds\":{\"grandTotal\":");
+        push_money(out, order.total_cents(), currency);
+        out.push('}');
+    }
+    if inc.fulfillment {
+        out.push_str(",\"fulfillment\":{\"fulfillmentStatus\":");
+        push_json_str(out, order.status.v2026());
+        out.push_str(if order.afn { ",\"fulfilledBy\":\"AMAZON\"" } else { ",\"fulfilledBy\":\"MERCHANT\"" });
+        out.push_str(",\"fulfillmentServiceLevel\":\"STANDARD\"}");
+    }
+    out.push_str(",\"orderItems\":[");
+    for (n, item) in order.items.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        push_key_first(out, "orderItemId");
+        push_json_str(out, &item.id);
+        out.push(',');
+        push_key(out, "quantityOrdered");
+        push_u32(out, item.quantity);
+        out.push_str(",\"product\":{\"asin\":");
+        push_json_str(out, &item.asin);
+        out.push_str(",\"title\":");
+        push_json_str(out, item.title);
+        out.push_str(",\"sellerSku\":");
+        push_json_str(out, &item.sku);
+        out.push_str(",\"condition\":{\"conditionType\":\"NEW\",\"conditionSubtype\":\"NEW\"}");
+        if priced {
+            out.push_str(",\"price\":{\"unitPrice\":");
+            push_money(out, item.unit_cents, currency);
+            out.push('}');
+        }
+        out.push('}');
+        if inc.proceeds && priced {
+            out.push_str(",\"proceeds\":{\"proceedsTotal\":");
+            push_money(out, item.unit_cents * u64::from(item.quantity), currency);
+            out.push('}');
+        }
+        if inc.fulfillment {
+            let shipped = order.item_shipped(item);
+            out.push_str(",\"fulfillment\":{\"quantityFulfilled\":");
+            push_u32(out, shipped);
+            out.push_str(",\"quantityUnfulfilled\":");
+            push_u32(out, item.quantity - shipped);
+            out.push('}');
+        }
+        out.push('}');
+    }
+    out.push_str("]}");
+}
+
+/// `{"key":` opening an object.
+fn push_key_first(out: &mut String, key: &str) {
+    out.push('{');
+    push_key(out, key);
+}
+
+/// A searchOrders answer as [`SearchOrdersResponse`] serializes.
+fn write_search_page(
+    out: &mut String,
+    orders: &[Order],
+    inc: Included,
+    next_token: Option<&str>,
+    filter: &Filter,
+) {
+    out.push_str("{\"orders\":[");
+    for (n, order) in orders.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        write_order_26(out, order, inc);
+    }
+    out.push(']');
+    if let Some(token) = next_token {
+        out.push_str(",\"pagination\":{\"nextToken\":");
+        push_json_str(out, token);
+        out.push('}');
+    }
+    if let Some((_, before)) = filter.updated {
+        out.push_str(",\"lastUpdatedBefore\":\"");
+        iso::push(out, before);
+        out.push('"');
+    }
+    if let Some((_, before)) = filter.created {
+        out.push_str(",\"createdBefore\":\"");
+        iso::push(out, before);
+        out.push('"');
+    }
+    out.push('}');
 }
 
 #[derive(Serialize)]
@@ -403,3 +590,6 @@ pub(super) async fn get_order(
         ),
     }
 }
+
+#[cfg(test)]
+mod tests;

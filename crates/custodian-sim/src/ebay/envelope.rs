@@ -165,7 +165,9 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
-/// `value` in decimal, left-padded with zeros to `width` digits (at most 20), in `buf`.
+/// `value` in decimal, left-padded with zeros to `width` digits (at most 20), in `buf` (the tests' oracle
+/// formatter uses it; pages use [`push_digits`]).
+#[cfg(test)]
 pub(crate) fn digits(buf: &mut [u8; 20], value: u64, width: usize) -> &str {
     let mut n = value;
     let mut len = 0;
@@ -185,9 +187,24 @@ pub(crate) fn digits(buf: &mut [u8; 20], value: u64, width: usize) -> &str {
     buf.get(20 - len..).and_then(|d| std::str::from_utf8(d).ok()).unwrap_or("0")
 }
 
-/// Appends `value` in decimal, left-padded with zeros to `width` digits (hot path: no formatter).
+/// Appends `value` in decimal, left-padded with zeros to `width` digits (at most 20). Hot path of order
+/// pages (issue 6): no formatter and no UTF-8 check, the digits are pushed as ASCII.
 pub(crate) fn push_digits(out: &mut String, value: u64, width: usize) {
-    out.push_str(digits(&mut [0; 20], value, width));
+    let mut buf = [b'0'; 20];
+    let mut n = value;
+    let mut at = buf.len();
+    while at > 0 {
+        at -= 1;
+        if let Some(slot) = buf.get_mut(at) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    let start = at.min(buf.len() - width.min(buf.len()));
+    out.extend(buf.iter().skip(start).map(|&b| char::from(b)));
 }
 
 /// Writes `ms` (Unix milliseconds) as `2016-05-15T08:25:43.511Z`.
@@ -334,6 +351,11 @@ mod tests {
         push_digits(&mut out, 12345, 2);
         push_digits(&mut out, u64::MAX, 0);
         assert_eq!(out, format!("007012345{}", u64::MAX));
+        for (value, width) in [(0, 0), (9, 2), (10, 2), (99_999, 5), (100_000, 5), (1_234_567, 10), (5, 25)] {
+            let mut out = String::new();
+            push_digits(&mut out, value, width);
+            assert_eq!(out, format!("{value:0width$}", width = width.min(20)), "{value} to {width} digits");
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 
-use super::envelope::{self, ApiError, pct_decode, write_iso_ms};
+use super::envelope::{self, ApiError, pct_decode, push_digits, write_iso_ms};
 use super::{EbaySim, SCOPE_FULFILLMENT, SCOPE_FULFILLMENT_READONLY};
 use crate::seed;
 
@@ -177,8 +177,124 @@ impl<'a> Book<'a> {
         (i < self.count).then_some(i)
     }
 
-    /// Writes order `i` as the `Order` schema has it, PII included, straight into `out`.
-    fn write(&self, out: &mut String, i: u64) {
+    /// Writes order `i` as the `Order` schema has it, PII included, straight into `out`. Hot path of a
+    /// large sync (issue 6): text is appended piecewise, numbers through a digit writer, no formatter;
+    /// `contact` is scratch space for the contact written twice (registration and ship-to).
+    fn write(&self, out: &mut String, contact: &mut String, i: u64) {
+        let seller = self.sim.config.sellers.get(self.seller);
+        let seller_id = seller.map_or("", |s| s.user_id.as_str());
+        let (fulfillment, payment, cancel) = self.status(i);
+        let person = self.coord(i, 3);
+        let who = (person % FIRST.len() as u64) as usize;
+        let first = FIRST.get(who).copied().unwrap_or("Alex");
+        let lower = FIRST_LOWER.get(who).copied().unwrap_or("alex");
+        let last = LAST.get((person / 7 % LAST.len() as u64) as usize).copied().unwrap_or("Smith");
+        let place = PLACES.get((person / 101 % PLACES.len() as u64) as usize).copied().unwrap_or(PLACES[0]);
+        let street = STREETS.get((person / 13 % STREETS.len() as u64) as usize).copied().unwrap_or("Main St");
+        let house = person / 1009 % 9000 + 100;
+        let phone = person / 7919 % 9_000_000 + 1_000_000;
+        let handle = person / 104_729 % 1_000_000_000;
+        let lines = 1 + self.coord(i, 4) % 3;
+        let inventory = seller.map_or(1, |s| s.inventory_items.max(1));
+        // (sku, quantity, unit price in cents) of each line.
+        let mut all = [(0u64, 0u64, 0u64); 3];
+        for (k, slot) in (0..lines).zip(all.iter_mut()) {
+            let draw = self.coord(i, 10 + k);
+            *slot = (draw % inventory, 1 + draw / 1_000_003 % 3, 100 + draw / 7_000_001 % 19_900);
+        }
+        let items = all.get(..usize::try_from(lines).unwrap_or(1)).unwrap_or(&[]);
+        let subtotal: u64 = items.iter().map(|(_, q, unit)| q * unit).sum();
+        let delivery = 500 + person % 1000;
+        let modified = self.modified(i);
+        contact.clear();
+        for part in [r#"{"fullName":""#, first, " ", last, r#"","contactAddress":{"addressLine1":""#] {
+            contact.push_str(part);
+        }
+        push_digits(contact, house, 0);
+        for part in [" ", street, r#"","city":""#, place.0, r#"","stateOrProvince":""#, place.1] {
+            contact.push_str(part);
+        }
+        for part in
+            [r#"","postalCode":""#, place.2, r#"","countryCode":"US"},"primaryPhone":{"phoneNumber":""#]
+        {
+            contact.push_str(part);
+        }
+        contact.push_str(place.3);
+        push_digits(contact, phone, 0);
+        contact.push_str(r#""},"email":""#);
+        contact.push_str(lower);
+        push_digits(contact, handle, 0);
+        contact.push_str(r#"@members.ebay.com"}"#);
+
+        out.push_str(r#"{"orderId":""#);
+        push_digits(out, self.seller as u64 % 100, 2);
+        out.push('-');
+        push_digits(out, (i / 100_000) % 100_000, 5);
+        out.push('-');
+        push_digits(out, i % 100_000, 5);
+        out.push_str(r#"","creationDate":""#);
+        write_iso_ms(out, self.created(i));
+        out.push_str(r#"","lastModifiedDate":""#);
+        write_iso_ms(out, modified);
+        for part in [r#"","orderFulfillmentStatus":""#, fulfillment, r#"","orderPaymentStatus":""#, payment] {
+            out.push_str(part);
+        }
+        for part in [r#"","sellerId":""#, seller_id, r#"","buyer":{"username":""#, lower] {
+            out.push_str(part);
+        }
+        push_digits(out, person % 10_000, 0);
+        for part in [r#"","taxAddress":{"stateOrProvince":""#, place.1, r#"","postalCode":""#, place.2] {
+            out.push_str(part);
+        }
+        out.push_str(r#"","countryCode":"US"},"buyerRegistrationAddress":"#);
+        out.push_str(contact);
+        out.push_str(r#"},"pricingSummary":{"priceSubtotal":{"value":""#);
+        push_money(out, subtotal);
+        out.push_str(r#"","currency":"USD"},"deliveryCost":{"value":""#);
+        push_money(out, delivery);
+        out.push_str(r#"","currency":"USD"},"total":{"value":""#);
+        push_money(out, subtotal + delivery);
+        out.push_str(r#"","currency":"USD"}},"cancelStatus":{"cancelState":""#);
+        out.push_str(cancel);
+        out.push_str(r#"","cancelRequests":[]},"paymentSummary":{"totalDueSeller":{"value":""#);
+        push_money(out, subtotal + delivery);
+        out.push_str(r#"","currency":"USD"}},"fulfillmentStartInstructions":[{"fulfillmentInstructionsType":"SHIP_TO","minEstimatedDeliveryDate":""#);
+        write_iso_ms(out, modified + 2 * DAY_MS);
+        out.push_str(r#"","maxEstimatedDeliveryDate":""#);
+        write_iso_ms(out, modified + 5 * DAY_MS);
+        out.push_str(r#"","ebaySupportedFulfillment":false,"shippingStep":{"shipTo":"#);
+        out.push_str(contact);
+        out.push_str(r#","shippingCarrierCode":"USPS","shippingServiceCode":"USPSPriority"}}],"fulfillmentHrefs":[],"lineItems":["#);
+        for (k, (sku, quantity, unit)) in items.iter().enumerate() {
+            if k > 0 {
+                out.push(',');
+            }
+            out.push_str(r#"{"lineItemId":""#);
+            push_digits(out, 10_000_000_000 + i * 4 + k as u64, 0);
+            out.push_str(r#"","legacyItemId":""#);
+            push_digits(out, 110_000_000_000 + sku, 0);
+            out.push_str(r#"","sku":"SKU-"#);
+            push_digits(out, *sku, 6);
+            out.push_str(r#"","title":"Simulated item "#);
+            push_digits(out, *sku, 0);
+            out.push_str(r#"","lineItemCost":{"value":""#);
+            push_money(out, unit * quantity);
+            out.push_str(r#"","currency":"USD"},"quantity":"#);
+            push_digits(out, *quantity, 0);
+            out.push_str(r#","soldFormat":"FIXED_PRICE","listingMarketplaceId":"EBAY_US","purchaseMarketplaceId":"EBAY_US","lineItemFulfillmentStatus":""#);
+            out.push_str(fulfillment);
+            out.push_str(r#"","total":{"value":""#);
+            push_money(out, unit * quantity);
+            out.push_str(r#"","currency":"USD"},"deliveryCost":{"shippingCost":{"value":"0.00","currency":"USD"}},"appliedPromotions":[],"taxes":[],"properties":{"buyerProtection":true}}"#);
+        }
+        out.push_str(r#"],"salesRecordReference":""#);
+        push_digits(out, 1000 + i, 0);
+        out.push_str(r#""}"#);
+    }
+
+    /// The straightforward `write!` form of [`Book::write`], kept as the oracle its tests compare with.
+    #[cfg(test)]
+    fn write_reference(&self, out: &mut String, i: u64) {
         let seller = self.sim.config.sellers.get(self.seller);
         let seller_id = seller.map_or("", |s| s.user_id.as_str());
         let (fulfillment, payment, cancel) = self.status(i);
@@ -266,9 +382,18 @@ pub(super) fn json_str(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_else(|_| "\"\"".to_owned())
 }
 
+/// Appends cents as eBay's decimal string (`12.34`).
+fn push_money(out: &mut String, cents: u64) {
+    push_digits(out, cents / 100, 1);
+    out.push('.');
+    push_digits(out, cents % 100, 2);
+}
+
 /// Cents as eBay's decimal string.
+#[cfg(test)]
 struct Money(u64);
 
+#[cfg(test)]
 impl std::fmt::Display for Money {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(envelope::digits(&mut [0; 20], self.0 / 100, 1))?;
@@ -435,11 +560,12 @@ fn page(
         }
     }
     out.push_str(r#","orders":["#);
+    let mut contact = String::with_capacity(512);
     for (n, i) in indices.enumerate() {
         if n > 0 {
             out.push(',');
         }
-        book.write(&mut out, i);
+        book.write(&mut out, &mut contact, i);
     }
     out.push_str("]}");
     envelope::raw_json(StatusCode::OK, out.into_bytes())
@@ -465,3 +591,6 @@ impl EbaySim {
         range.end - range.start
     }
 }
+
+#[cfg(test)]
+mod tests;

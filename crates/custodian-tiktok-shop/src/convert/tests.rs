@@ -108,8 +108,8 @@ fn buyer_pii_is_sealed_in_the_orders_context() {
 #[test]
 fn no_buyer_fields_means_no_buyer() {
     assert!(buyer(None, None).is_none());
-    assert!(buyer(Some("  ".to_owned()), None).is_none());
-    let email_only = buyer(Some("x@scs2.tiktok.com".to_owned()), None).unwrap();
+    assert!(buyer(Some("  ".into()), None).is_none());
+    let email_only = buyer(Some("x@scs2.tiktok.com".into()), None).unwrap();
     assert_eq!(
         (email_only.email.as_deref(), email_only.address.is_none()),
         (Some("x@scs2.tiktok.com"), true)
