@@ -365,6 +365,18 @@ pub fn required_scopes(
     Ok(scopes)
 }
 
+/// Whether `platform`'s consent page takes the requested scopes from the consent URL (AUTH-4). Meta
+/// (`scope=`) and eBay (`scope=`) do; TikTok (numeric scopes fixed on the developer app), TikTok Shop (the
+/// service's API packages) and Amazon (the roles of the app registration) grant what the app is registered
+/// for, whatever the URL says: there least privilege is the registration, and the granted scopes that
+/// validation reports are what authorization checks.
+pub fn consent_url_names_scopes(platform: Platform) -> bool {
+    match platform {
+        Platform::Meta | Platform::Ebay => true,
+        Platform::TikTok | Platform::TikTokShop | Platform::Amazon => false,
+    }
+}
+
 /// Scopes every grant on `platform` needs for validation itself (AUTH-2), whatever tasks are enabled.
 pub fn validation_scopes(platform: Platform) -> &'static [&'static str] {
     match platform {

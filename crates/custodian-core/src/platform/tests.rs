@@ -104,3 +104,9 @@ fn platform_names_round_trip() {
     assert_eq!("x".parse::<Platform>().unwrap_err().to_string(), "unknown platform `x`");
     assert!(Platform::Amazon.is_commerce() && !Platform::Meta.is_commerce());
 }
+
+#[test]
+fn auth_4_only_meta_and_ebay_consent_urls_name_scopes() {
+    let naming: Vec<Platform> = Platform::ALL.into_iter().filter(|p| consent_url_names_scopes(*p)).collect();
+    assert_eq!(naming, vec![Platform::Meta, Platform::Ebay]);
+}

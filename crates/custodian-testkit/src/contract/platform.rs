@@ -7,7 +7,9 @@ use std::future::Future;
 use custodian_core::approval::{CampaignReadback, ChangeDiff, ChangeField, ChangeValue};
 use custodian_core::data::{BuyerPii, CampaignId, open};
 use custodian_core::grant::GrantId;
-use custodian_core::platform::{AccountRef, Platform, Scope, Task, consent_scopes, required_scopes};
+use custodian_core::platform::{
+    AccountRef, Platform, Scope, Task, consent_scopes, consent_url_names_scopes, required_scopes,
+};
 use custodian_core::ports::{
     Authorizer, CampaignControl, CommerceChannel, ConsentRequest, Credentials, Cursor, OrderQuery, Page,
     PiiSealer, PlatformError, RawSignal, ReportQuery, ReportingSource, SignalError, SignalVerifier,
@@ -99,8 +101,9 @@ impl fmt::Debug for AuthorizerExpectations {
 /// Checks an [`Authorizer`]:
 ///
 /// - `platform`: it reports the expected platform.
-/// - `consent url`: the URL carries the state and every consent scope of the tasks (raw or
-///   percent-encoded); a task the platform does not offer is `Unsupported` (AUTH-4).
+/// - `consent url`: the URL carries the state and, where the platform takes scopes from the URL
+///   ([`consent_url_names_scopes`]), every consent scope of the tasks (raw or percent-encoded); a task the
+///   platform does not offer is `Unsupported` (AUTH-4).
 /// - `exchange`: the code gives credentials; using it again, or an unknown code, is `Invalid`.
 /// - `validate`: evidence stamped with `now`, on this platform, with the expected accounts and scopes.
 /// - `refresh`: refreshed credentials validate.
@@ -136,7 +139,10 @@ pub async fn authorizer(
         "the consent url does not carry the state"
     );
     let scopes = ctx.ok("consent url", consent_scopes(expect.platform, &expect.tasks))?;
-    for scope in &scopes {
+    // Where the consent page grants the app's registered scopes whatever the URL says, there is nothing to
+    // ask for in the URL; validation's scopes are checked below either way.
+    let named = if consent_url_names_scopes(expect.platform) { scopes } else { BTreeSet::new() };
+    for scope in &named {
         let raw = scope.as_str().to_ascii_lowercase();
         let encoded = percent_encode(scope.as_str()).to_ascii_lowercase();
         ensure!(
