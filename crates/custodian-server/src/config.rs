@@ -24,6 +24,7 @@
 //! | `CUSTODIAN_ALLOW_PLAIN_HTTP_LOOPBACK` | `true` lets outbound calls use plain http to loopback (tests, simulator) |
 //! | `CUSTODIAN_NOTIFY_WEBHOOK_URL` | where alerts are posted |
 //! | `CUSTODIAN_<P>_CLIENT_ID`, `CUSTODIAN_<P>_CLIENT_SECRET`, `CUSTODIAN_<P>_WEBHOOK_SECRET`, `CUSTODIAN_<P>_BASE_URL` | platform `<P>` = `META`, `TIKTOK`, `TIKTOK_SHOP`, `AMAZON`, `EBAY` |
+//! | `CUSTODIAN_TIKTOK_SHOP_SERVICE_ID`, `CUSTODIAN_AMAZON_APPLICATION_ID`, `CUSTODIAN_EBAY_RU_NAME` | the platform-only app ids (`service_id`, `application_id`, `ru_name` in the platform's table; each refused on other platforms) |
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -205,6 +206,12 @@ pub struct PlatformConfig {
     pub webhook_secret: Option<SecretString>,
     /// Base URLs by name (`api`, `auth`, …); absent names use the adapter's real-platform defaults.
     pub base_urls: BTreeMap<String, String>,
+    /// TikTok Shop only: the app's service id (its seller authorization link names it).
+    pub service_id: Option<String>,
+    /// Amazon only: the SP-API application id (`amzn1.sp.solution…`, Seller Central consent names it).
+    pub application_id: Option<String>,
+    /// eBay only: the RuName eBay OAuth takes as `redirect_uri` (mapped by eBay to the server's callback).
+    pub ru_name: Option<String>,
 }
 
 impl fmt::Debug for PlatformConfig {
@@ -214,6 +221,9 @@ impl fmt::Debug for PlatformConfig {
             .field("client_secret", &"[REDACTED]")
             .field("webhook_secret", &self.webhook_secret.as_ref().map(|_| "[REDACTED]"))
             .field("base_urls", &self.base_urls)
+            .field("service_id", &self.service_id)
+            .field("application_id", &self.application_id)
+            .field("ru_name", &self.ru_name)
             .finish()
     }
 }

@@ -42,6 +42,11 @@ pub enum ErrorCode {
     WeakPassword,
     /// 422: free text holds a card number or another sensitive pattern (MIN-3); nothing was stored.
     IntakeRejected,
+    /// 401: a platform notification's signature is missing, wrong or stale (AUTH-6); nothing was done.
+    SignalRejected,
+    /// 412: a platform notification could not be verified (eBay's answer to a bad signature or an
+    /// unavailable key, so that eBay retries later); nothing was done.
+    SignalUnverified,
     /// 500.
     Internal,
     /// 503: a backend (store, audit trail, key manager) is unavailable; the operation was not performed.
@@ -68,6 +73,8 @@ impl ErrorCode {
             ErrorCode::InvalidInput => "invalid_input",
             ErrorCode::WeakPassword => "weak_password",
             ErrorCode::IntakeRejected => "intake_rejected",
+            ErrorCode::SignalRejected => "signal_rejected",
+            ErrorCode::SignalUnverified => "signal_unverified",
             ErrorCode::Internal => "internal",
             ErrorCode::Unavailable => "unavailable",
             ErrorCode::Timeout => "timeout",
@@ -78,7 +85,10 @@ impl ErrorCode {
     pub fn status(self) -> StatusCode {
         match self {
             ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
-            ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials | ErrorCode::SignalRejected => {
+                StatusCode::UNAUTHORIZED
+            }
+            ErrorCode::SignalUnverified => StatusCode::PRECONDITION_FAILED,
             ErrorCode::Forbidden | ErrorCode::MfaRequired | ErrorCode::MfaCodeRejected => {
                 StatusCode::FORBIDDEN
             }
@@ -252,7 +262,7 @@ impl IntoResponse for AppError {
             self.message.as_str()
         };
         let mut response = (status, Json(Body { code: self.code.as_str(), message })).into_response();
-        if status == StatusCode::UNAUTHORIZED {
+        if status == StatusCode::UNAUTHORIZED && self.code != ErrorCode::SignalRejected {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         let detail = self.detail.unwrap_or_else(|| self.message.clone());

@@ -8,12 +8,16 @@
 //!   (session or API key), asks `custodian_core::authz::decide` (the decision is appended to the audit
 //!   chain, AUTH-7), runs the use case and records what changed in the same store call (AUD-2).
 //! - [`init_admin`]: the bootstrap `custodian init` calls to create the first admin.
+//! - [`runtime`]: everything built from a [`config::Config`] (store, secrets, platform adapters, clock,
+//!   randomness, notifier, state, router) and `serve` with graceful shutdown; ENV-1 refusal at start.
 //! - [`verify_audit_chain`]: the chain verification `custodian audit verify` and the API share.
 //!
 //! Errors leave as JSON `{code, message}` with stable codes ([`ErrorCode`]); internals are logged once by the
 //! request middleware and never sent.
 
 pub mod config;
+pub mod runtime;
+pub mod worker;
 
 mod api;
 mod authn;

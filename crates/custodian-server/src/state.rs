@@ -8,8 +8,13 @@ use custodian_core::personnel::totp::TotpConfig;
 use custodian_core::service::{Deps, Services, Settings};
 use time::Duration;
 
+use crate::api::grants::PendingConsents;
+use crate::api::webhooks::SeenSignals;
 use crate::config::SecurityConfig;
 use crate::metrics::Metrics;
+
+/// The public URL when none is configured: the default listen address (`config::DEFAULT_LISTEN`).
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
 
 /// Login, session and request limits taken from [`SecurityConfig`], clamped to sane minimums.
 #[derive(Debug, Clone)]
@@ -38,6 +43,10 @@ pub(crate) struct Inner {
     pub(crate) limits: Limits,
     pub(crate) totp: TotpConfig,
     pub(crate) metrics: Metrics,
+    /// OAuth consents started and not yet called back (`state` → tenant, grant, initiator).
+    pub(crate) consents: PendingConsents,
+    /// Platform notifications already handled (replay protection, AUTH-6).
+    pub(crate) signals: SeenSignals,
 }
 
 /// Everything a handler needs. Cheap to clone (one `Arc`).
@@ -45,6 +54,11 @@ pub(crate) struct Inner {
 pub struct AppState {
     inner: Arc<Inner>,
     intake_patterns: Arc<[SensitivePattern]>,
+    /// The URL platforms and browsers reach this server at, without a trailing slash (OAuth callbacks).
+    public_url: Arc<str>,
+    /// The Amazon adapter, which must note the `selling_partner_id` of a consent callback before the
+    /// exchange (the port passes only the code).
+    amazon: Option<Arc<custodian_amazon::AmazonAdapter>>,
 }
 
 impl AppState {
@@ -60,9 +74,30 @@ impl AppState {
                 limits: Limits::from_config(security),
                 totp: TotpConfig::default(),
                 metrics: Metrics::default(),
+                consents: PendingConsents::default(),
+                signals: SeenSignals::default(),
             }),
             intake_patterns: Arc::from(Vec::new()),
+            public_url: Arc::from(DEFAULT_PUBLIC_URL),
+            amazon: None,
         }
+    }
+
+    /// The Amazon adapter of `deps.platforms`, for its consent callback (the runtime sets it).
+    pub fn with_amazon_adapter(mut self, adapter: Arc<custodian_amazon::AmazonAdapter>) -> AppState {
+        self.amazon = Some(adapter);
+        self
+    }
+
+    pub(crate) fn amazon(&self) -> Option<&custodian_amazon::AmazonAdapter> {
+        self.amazon.as_deref()
+    }
+
+    /// Sets the URL platforms and browsers reach this server at (`Config::public_url`): OAuth redirect
+    /// URIs are `<public_url>/v1/oauth/<platform>/callback`. Defaults to `http://127.0.0.1:8080`.
+    pub fn with_public_url(mut self, public_url: &str) -> AppState {
+        self.public_url = Arc::from(public_url.trim_end_matches('/'));
+        self
     }
 
     /// Adds configured sensitive patterns to the intake screening of free text (MIN-3); card numbers are
@@ -101,6 +136,18 @@ impl AppState {
 
     pub(crate) fn intake_patterns(&self) -> &[SensitivePattern] {
         &self.intake_patterns
+    }
+
+    pub(crate) fn public_url(&self) -> &str {
+        &self.public_url
+    }
+
+    pub(crate) fn consents(&self) -> &PendingConsents {
+        &self.inner.consents
+    }
+
+    pub(crate) fn signals(&self) -> &SeenSignals {
+        &self.inner.signals
     }
 
     /// Now, from the injected clock.

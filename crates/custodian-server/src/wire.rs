@@ -15,6 +15,9 @@ use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+pub(crate) mod cases;
+pub(crate) mod flows;
+
 /// Lowercase unpadded base32.
 pub(crate) fn base32_lower(bytes: &[u8]) -> String {
     let mut text = BASE32_NOPAD.encode(bytes);

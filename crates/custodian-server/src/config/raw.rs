@@ -73,6 +73,9 @@ struct RawPlatform {
     webhook_secret: Option<FileSecret>,
     #[serde(default)]
     base_urls: BTreeMap<String, String>,
+    service_id: Option<String>,
+    application_id: Option<String>,
+    ru_name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -283,8 +286,13 @@ fn resolve_platforms(
             secret(env, &key("CLIENT_SECRET")).or(settings.client_secret.map(SecretString::from));
         let webhook_secret =
             secret(env, &key("WEBHOOK_SECRET")).or(settings.webhook_secret.map(SecretString::from));
+        let service_id = app_field(env, platform, "service_id", Platform::TikTokShop, settings.service_id)?;
+        let application_id =
+            app_field(env, platform, "application_id", Platform::Amazon, settings.application_id)?;
+        let ru_name = app_field(env, platform, "ru_name", Platform::Ebay, settings.ru_name)?;
+        let has_ids = service_id.is_some() || application_id.is_some() || ru_name.is_some();
         match (client_id, client_secret) {
-            (None, None) if settings.base_urls.is_empty() && webhook_secret.is_none() => {}
+            (None, None) if settings.base_urls.is_empty() && webhook_secret.is_none() && !has_ids => {}
             (Some(client_id), Some(client_secret)) if !client_id.trim().is_empty() => {
                 platforms.insert(
                     platform,
@@ -293,6 +301,9 @@ fn resolve_platforms(
                         client_secret,
                         webhook_secret,
                         base_urls: settings.base_urls,
+                        service_id,
+                        application_id,
+                        ru_name,
                     },
                 );
             }
@@ -307,4 +318,26 @@ fn resolve_platforms(
         }
     }
     Ok(platforms)
+}
+
+/// A platform-only app id (`field` of `owner`): `CUSTODIAN_<P>_<FIELD>` over the file; refused, from either,
+/// on any other platform, and refused blank.
+fn app_field(
+    env: &BTreeMap<String, String>,
+    platform: Platform,
+    field: &str,
+    owner: Platform,
+    file: Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    let env_key = format!("{}{}", env_prefix(platform), field.to_uppercase());
+    let value = var(env, &env_key).map(str::to_owned).or(file);
+    let key = format!("platforms.{platform}.{field}");
+    match value {
+        None => Ok(None),
+        Some(_) if platform != owner => {
+            Err(ConfigError::invalid(key, format!("only {owner} has a `{field}`")))
+        }
+        Some(value) if value.trim().is_empty() => Err(ConfigError::invalid(key, "must not be blank")),
+        Some(value) => Ok(Some(value.trim().to_owned())),
+    }
 }

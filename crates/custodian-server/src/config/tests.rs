@@ -231,3 +231,66 @@ fn secrets_never_show_in_debug_or_errors() {
         .to_string();
     assert!(!error.contains("leaky-secret"), "{error}");
 }
+
+#[test]
+fn platform_app_ids_come_from_the_file_or_the_environment() {
+    let text = r#"
+        [platforms.tiktok-shop]
+        client_id = "shop-key"
+        client_secret = "shop-secret"
+        service_id = "7310000000000000001"
+        [platforms.amazon]
+        client_id = "amzn1.application-oa2-client.x"
+        client_secret = "lwa-secret"
+        application_id = "amzn1.sp.solution.file"
+        [platforms.ebay]
+        client_id = "ebay-app"
+        client_secret = "ebay-cert"
+    "#;
+    let config = load(
+        Some(text),
+        &[
+            ("CUSTODIAN_AMAZON_APPLICATION_ID", "amzn1.sp.solution.env"),
+            ("CUSTODIAN_EBAY_RU_NAME", "Custodian-Custodia-Prod-abcde"),
+        ],
+    )
+    .unwrap();
+    let shop = &config.platforms[&Platform::TikTokShop];
+    assert_eq!(shop.service_id.as_deref(), Some("7310000000000000001"));
+    assert_eq!((shop.application_id.as_deref(), shop.ru_name.as_deref()), (None, None));
+    let amazon = &config.platforms[&Platform::Amazon];
+    assert_eq!(amazon.application_id.as_deref(), Some("amzn1.sp.solution.env"));
+    let ebay = &config.platforms[&Platform::Ebay];
+    assert_eq!(ebay.ru_name.as_deref(), Some("Custodian-Custodia-Prod-abcde"));
+    assert_eq!(ebay.service_id, None);
+    // Not configured: absent (the runtime lets the client id stand in, with a warning).
+    let only_env =
+        load(None, &[("CUSTODIAN_TIKTOK_SHOP_CLIENT_ID", "k"), ("CUSTODIAN_TIKTOK_SHOP_CLIENT_SECRET", "s")])
+            .unwrap();
+    assert_eq!(only_env.platforms[&Platform::TikTokShop].service_id, None);
+}
+
+#[test]
+fn platform_app_ids_are_refused_on_other_platforms_and_blank() {
+    check_err(
+        Some("[platforms.meta]\nclient_id = \"a\"\nclient_secret = \"b\"\nru_name = \"x\""),
+        &[],
+        "`platforms.meta.ru_name`: only ebay has a `ru_name`",
+    );
+    check_err(
+        None,
+        &[
+            ("CUSTODIAN_EBAY_CLIENT_ID", "a"),
+            ("CUSTODIAN_EBAY_CLIENT_SECRET", "b"),
+            ("CUSTODIAN_EBAY_SERVICE_ID", "x"),
+        ],
+        "`platforms.ebay.service_id`: only tiktok-shop has a `service_id`",
+    );
+    check_err(
+        Some("[platforms.amazon]\nclient_id = \"a\"\nclient_secret = \"b\"\napplication_id = \" \""),
+        &[],
+        "`platforms.amazon.application_id`: must not be blank",
+    );
+    // An app id without the client credentials still needs them.
+    check_err(None, &[("CUSTODIAN_EBAY_RU_NAME", "x")], "`platforms.ebay`: needs both");
+}

@@ -6,6 +6,13 @@
 //! - `bodies`: malformed, oversized, mistyped and invalid bodies (400/413/415/422) store nothing.
 //! - `auth`: login with password and TOTP (ACC-2), identical failures, lockout, sessions, step-up, logout.
 //! - `people`, `api_keys`, `tenants`, `audit`, `ops`: the endpoints' behaviour and their audit events.
+//! - `grants`, `syncs`, `datasets`, `webhooks`: connect (consent URL, OAuth callback), validate, review,
+//!   the PII switch, revoke with purge; syncs and their checkpoints; dataset reads with PII only for
+//!   permitted readers; platform notifications (AUTH-6); the failure matrix of these endpoints; one flow
+//!   against the simulator with the real Meta adapter.
+//! - `changes`, `retention`, `rights`, `incidents`: change requests (four eyes, step-up, execution with
+//!   read-back), retention sweeps, holds and receipts, rights requests, exports, deletion and offboarding,
+//!   incidents from opening to closing; each with its failure matrix.
 //! - `secrets`: passwords, TOTP secrets, tokens and keys never in responses (but the one-time reveal),
 //!   never in logs, never in the audit trail.
 
@@ -19,14 +26,30 @@ mod auth;
 #[cfg(test)]
 mod bodies;
 #[cfg(test)]
+mod changes;
+#[cfg(test)]
+mod datasets;
+#[cfg(test)]
+mod grants;
+#[cfg(test)]
+mod incidents;
+#[cfg(test)]
 mod matrix;
 #[cfg(test)]
 mod ops;
 #[cfg(test)]
 mod people;
 #[cfg(test)]
+mod retention;
+#[cfg(test)]
+mod rights;
+#[cfg(test)]
 mod secrets;
 #[cfg(test)]
 mod support;
 #[cfg(test)]
+mod syncs;
+#[cfg(test)]
 mod tenants;
+#[cfg(test)]
+mod webhooks;

@@ -13,7 +13,7 @@ use crate::support::{Auth, Harness, PASSWORD};
 
 /// Everything the subscriber writes.
 #[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Capture(Arc<Mutex<Vec<u8>>>);
 
 impl io::Write for Capture {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -27,11 +27,11 @@ impl io::Write for Capture {
 }
 
 impl Capture {
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.0.lock().unwrap().len()
     }
 }
@@ -39,7 +39,7 @@ impl Capture {
 /// The process-wide TRACE subscriber writing into one buffer. Global, not scoped: a scoped dispatcher
 /// misses events whose callsite interest other test threads cached before it was set. Every test's logs
 /// land here; the secrets below are this test's own, so the others' lines cannot hide a leak.
-fn capture() -> &'static Capture {
+pub(crate) fn capture() -> &'static Capture {
     static CAPTURE: OnceLock<Capture> = OnceLock::new();
     CAPTURE.get_or_init(|| {
         let capture = Capture::default();

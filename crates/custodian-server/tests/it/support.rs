@@ -12,8 +12,9 @@ use custodian_core::authz::Environment;
 use custodian_core::personnel::token::{self, TokenKind};
 use custodian_core::personnel::totp::{self, TotpConfig, TotpSecret};
 use custodian_core::personnel::{ApiKey, ApiKeyId, Permission, PersonId, Role};
+use custodian_core::platform::Platform;
 use custodian_core::ports::{AuditLog, PersonnelStore, SessionRecord, TenantStore};
-use custodian_core::service::{Deps, Settings};
+use custodian_core::service::{Deps, PlatformAdapters, Settings};
 use custodian_core::tenant::TenantId;
 use custodian_server::config::SecurityConfig;
 use custodian_server::{AppState, init_admin, router};
@@ -68,6 +69,8 @@ pub(crate) struct Harness {
     pub(crate) store: Arc<MemoryStore>,
     pub(crate) state: AppState,
     pub(crate) app: Router,
+    /// The notifier the server alerts through.
+    pub(crate) notifier: Arc<RecordingNotifier>,
     /// Randomness for fixtures (apart from the server's).
     rng: SeededRng,
 }
@@ -90,11 +93,23 @@ impl Harness {
         settings: impl FnOnce(&mut Settings),
         security: impl FnOnce(&mut SecurityConfig),
     ) -> Self {
-        let clock = Arc::new(ManualClock::new(T0));
+        Self::build(settings, security, T0, BTreeMap::new(), None)
+    }
+
+    /// The harness with platform adapters, a start time and a public URL.
+    pub(crate) fn build(
+        settings: impl FnOnce(&mut Settings),
+        security: impl FnOnce(&mut SecurityConfig),
+        start: OffsetDateTime,
+        platforms: BTreeMap<Platform, PlatformAdapters>,
+        public_url: Option<&str>,
+    ) -> Self {
+        let clock = Arc::new(ManualClock::new(start));
         let mut policy = Settings::new(Environment::Production);
         settings(&mut policy);
         let store = Arc::new(MemoryStore::with_environment(clock.clone(), policy.environment));
         let rng = Arc::new(SeededRng::new(7));
+        let notifier = Arc::new(RecordingNotifier::new());
         let deps = Deps {
             tenants: store.clone(),
             grants: store.clone(),
@@ -104,16 +119,19 @@ impl Harness {
             cases: store.clone(),
             secrets: Arc::new(MemorySecretStore::new(clock.clone())),
             keys: Arc::new(MemoryKeyManager::new(rng.clone())),
-            notifier: Arc::new(RecordingNotifier::new()),
+            notifier: notifier.clone(),
             clock: clock.clone(),
             rng,
-            platforms: BTreeMap::new(),
+            platforms,
         };
         let mut limits = SecurityConfig::default();
         security(&mut limits);
-        let state = AppState::new(deps, policy, &limits);
+        let mut state = AppState::new(deps, policy, &limits);
+        if let Some(url) = public_url {
+            state = state.with_public_url(url);
+        }
         let app = router(state.clone());
-        Self { clock, store, state, app, rng: SeededRng::new(99) }
+        Self { clock, store, state, app, notifier, rng: SeededRng::new(99) }
     }
 
     pub(crate) fn now(&self) -> OffsetDateTime {

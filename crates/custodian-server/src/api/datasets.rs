@@ -1,0 +1,129 @@
+//! Handlers for stored datasets: report rows, campaigns, orders and stock, filtered by grant, account and
+//! day range, paged with an opaque cursor.
+//!
+//! Core's `read_*` use cases decide `dataset_read` for the data class (ACC-1, SEG-1) and audit the
+//! decision (AUTH-7); reads of Confidential data (orders and stock are order detail) are also counted in a
+//! `data_read` event before anything is returned (AUD-1). Buyer PII is opened only with `with_pii=true`,
+//! which core decides separately (`pii_read`, MIN-2) and counts on its own; without it orders say only
+//! whether sealed PII is stored.
+
+use axum::extract::State;
+use custodian_core::grant::GrantId;
+use custodian_core::platform::AccountRef;
+use custodian_core::ports::DatasetQuery;
+use serde_json::{Value, json};
+
+use super::grants::{Reply, ok, service_error};
+use super::syncs::parse_date;
+use crate::authn::Authenticated;
+use crate::error::AppError;
+use crate::extract::{AppPath, AppQuery};
+use crate::state::AppState;
+use crate::usecase::tenants::tenant_from_path;
+use crate::wire::flows::{DatasetParams, campaign_json, order_json, report_row_json, stock_json};
+
+/// Records per page unless `limit` says otherwise.
+const DEFAULT_LIMIT: u32 = 100;
+/// The largest page.
+const MAX_LIMIT: u32 = 1_000;
+
+/// The store query of `params` for tenant `id`: bad filters are 422, a bad cursor 400.
+fn query(id: &str, params: &DatasetParams) -> Result<DatasetQuery, AppError> {
+    let tenant = tenant_from_path(id)?;
+    let grant = params
+        .grant
+        .as_deref()
+        .map(|raw| GrantId::new(raw).map_err(|e| AppError::invalid(format!("`grant`: {e}"))))
+        .transpose()?;
+    let account = params
+        .account
+        .as_deref()
+        .map(|raw| AccountRef::parse_key(raw).map_err(|e| AppError::invalid(format!("`account`: {e}"))))
+        .transpose()?;
+    let from = params.from.as_deref().map(|raw| parse_date("from", raw)).transpose()?;
+    let to = params.to.as_deref().map(|raw| parse_date("to", raw)).transpose()?;
+    if let (Some(from), Some(to)) = (from, to)
+        && to < from
+    {
+        return Err(AppError::invalid("`to` is before `from`"));
+    }
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(AppError::invalid(format!("`limit` must be 1 to {MAX_LIMIT}")));
+    }
+    let offset = match params.cursor.as_deref() {
+        None => 0,
+        Some(raw) => raw
+            .strip_prefix("o")
+            .and_then(|n| n.parse::<u64>().ok())
+            .ok_or_else(|| AppError::bad_request("`cursor` is not a cursor this server issued"))?,
+    };
+    Ok(DatasetQuery { tenant, grant, account, from, to, offset, limit })
+}
+
+/// A page: the items and, when the page is full, the cursor of the next.
+fn page(key: &str, items: Vec<Value>, query: &DatasetQuery) -> Reply {
+    let full = items.len() == query.limit as usize;
+    let next = full.then(|| format!("o{}", query.offset.saturating_add(u64::from(query.limit))));
+    ok(json!({key: items, "next_cursor": next}))
+}
+
+fn no_pii(params: &DatasetParams) -> Result<(), AppError> {
+    if params.with_pii.is_some() {
+        return Err(AppError::invalid("`with_pii` applies only to orders"));
+    }
+    Ok(())
+}
+
+/// `GET /v1/tenants/{id}/report-rows` (`dataset_read`, reporting dataset).
+pub(super) async fn report_rows(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    AppPath(id): AppPath<String>,
+    AppQuery(params): AppQuery<DatasetParams>,
+) -> Reply {
+    no_pii(&params)?;
+    let query = query(&id, &params)?;
+    let rows = state.services().read_report_rows(&auth.actor, &query).await.map_err(service_error)?;
+    page("report_rows", rows.iter().map(report_row_json).collect(), &query)
+}
+
+/// `GET /v1/tenants/{id}/campaigns` (`dataset_read`, campaign metadata).
+pub(super) async fn campaigns(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    AppPath(id): AppPath<String>,
+    AppQuery(params): AppQuery<DatasetParams>,
+) -> Reply {
+    no_pii(&params)?;
+    let query = query(&id, &params)?;
+    let rows = state.services().read_campaigns(&auth.actor, &query).await.map_err(service_error)?;
+    page("campaigns", rows.iter().map(campaign_json).collect(), &query)
+}
+
+/// `GET /v1/tenants/{id}/orders` (`dataset_read`, order detail, counted; with `with_pii=true` also
+/// `pii_read`, counted on its own).
+pub(super) async fn orders(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    AppPath(id): AppPath<String>,
+    AppQuery(params): AppQuery<DatasetParams>,
+) -> Reply {
+    let with_pii = params.with_pii.unwrap_or(false);
+    let query = query(&id, &params)?;
+    let orders = state.services().read_orders(&auth.actor, &query, with_pii).await.map_err(service_error)?;
+    page("orders", orders.iter().map(|o| order_json(o, with_pii)).collect(), &query)
+}
+
+/// `GET /v1/tenants/{id}/stock` (`dataset_read`, order detail, counted).
+pub(super) async fn stock(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    AppPath(id): AppPath<String>,
+    AppQuery(params): AppQuery<DatasetParams>,
+) -> Reply {
+    no_pii(&params)?;
+    let query = query(&id, &params)?;
+    let rows = state.services().read_stock(&auth.actor, &query).await.map_err(service_error)?;
+    page("stock", rows.iter().map(stock_json).collect(), &query)
+}
