@@ -123,6 +123,19 @@ pub struct WorkerSettings {
     pub access: AccessAnomalyConfig,
 }
 
+/// How far behind now each platform's order data may lag, so order windows end before it: Amazon two minutes
+/// (`custodian_amazon::ORDERS_DATA_DELAY`: its order APIs refuse a `*Before` later than that); others none.
+pub fn default_orders_delay() -> BTreeMap<Platform, Duration> {
+    BTreeMap::from([(Platform::Amazon, custodian_amazon::ORDERS_DATA_DELAY)])
+}
+
+/// The end of an orders window at `now` after a data delay of `delay`, in whole seconds (platforms compare
+/// at second precision, and a fraction past their clock reads as a date in the future).
+pub fn orders_window_end(delay: Duration, now: OffsetDateTime) -> OffsetDateTime {
+    let end = now - delay;
+    end.replace_nanosecond(0).unwrap_or(end)
+}
+
 impl Default for WorkerSettings {
     fn default() -> Self {
         Self {
@@ -141,7 +154,7 @@ impl Default for WorkerSettings {
             backoff_max: Duration::hours(1),
             report_days: 28,
             orders_lookback: Duration::days(30),
-            orders_delay: BTreeMap::from([(Platform::Amazon, custodian_amazon::ORDERS_DATA_DELAY)]),
+            orders_delay: default_orders_delay(),
             monitor_lookback: Duration::hours(24),
             monitor_max_records: 100_000,
             failed_sync_threshold: 3,

@@ -30,6 +30,7 @@ use crate::guard::authorize;
 use crate::state::AppState;
 use crate::usecase::tenants::tenant_from_path;
 use crate::wire::flows::{SyncBody, checkpoint_json, grant_json, sync_report_json};
+use crate::worker::{default_orders_delay, orders_window_end};
 
 /// The default report window: the last 28 days (Meta's late-attribution window), today included.
 const DEFAULT_REPORT_DAYS: i64 = 28;
@@ -144,7 +145,11 @@ fn plan(body: &SyncBody, grant: &Grant, now: OffsetDateTime) -> Result<Plan, App
         .as_deref()
         .map(|raw| parse_time("updated_before", raw))
         .transpose()?
-        .unwrap_or(now);
+        .unwrap_or_else(|| {
+            // The same end as scheduled syncs: before the platform's data delay, in whole seconds.
+            let delay = default_orders_delay().get(&grant.platform).copied().unwrap_or(Duration::ZERO);
+            orders_window_end(delay, now)
+        });
     if orders_after.is_some_and(|after| after >= orders_before) {
         return Err(AppError::invalid("`updated_after` is not before `updated_before`"));
     }
@@ -232,3 +237,6 @@ pub(super) async fn status(
     }
     ok(json!({"grant": grant_json(&grant), "checkpoints": checkpoints}))
 }
+
+#[cfg(test)]
+mod tests;

@@ -38,7 +38,7 @@ pub(crate) struct PiiBody {
 /// `POST /v1/tenants/{id}/grants/{grant}/syncs`. Every field is optional: `account` defaults to every
 /// account of the grant's evidence, `kinds` to what the platform offers (`reporting` on ad platforms,
 /// `orders` and `stock` on commerce platforms), the report window to the last 28 days at `campaign`
-/// level, the order window to "since the last run (or 30 days) until now".
+/// level, the order window to "since the last run (or 30 days) until now" (before the platform's data delay).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SyncBody {

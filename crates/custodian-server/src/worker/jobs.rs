@@ -212,8 +212,7 @@ async fn purge_if_revoked(worker: &Worker, tenant: &TenantId, grant: &GrantId) {
 /// The end of an orders window at `now` on the grant's platform (whole seconds).
 fn orders_before(worker: &Worker, grant: &Grant, now: OffsetDateTime) -> OffsetDateTime {
     let delay = worker.settings.orders_delay.get(&grant.platform).copied().unwrap_or(Duration::ZERO);
-    let end = now - delay;
-    end.replace_nanosecond(0).unwrap_or(end)
+    super::orders_window_end(delay, now)
 }
 
 async fn sync(worker: &Worker, tenant: &TenantId, grant_id: &GrantId) -> Result<Done, Failure> {
