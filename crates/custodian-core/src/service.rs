@@ -238,6 +238,15 @@ pub struct Subject<'a> {
     pub purpose: Option<Purpose>,
 }
 
+/// A decision made and not yet recorded ([`Services::decide_unrecorded`]): the `access_decided` event and
+/// the chain it belongs on (the tenant's if it exists, else the system chain).
+#[derive(Debug)]
+pub(crate) struct PendingDecision {
+    pub(crate) chain: TenantId,
+    pub(crate) event: NewAuditEvent,
+    pub(crate) decision: Decision,
+}
+
 impl Services {
     /// Wires the use cases.
     pub fn new(deps: Deps, settings: Settings) -> Self {
@@ -279,6 +288,29 @@ impl Services {
         action: Action,
         subject: Subject<'_>,
     ) -> Result<Decision, ServiceError> {
+        let pending = self.decide_unrecorded(actor, action, subject).await?;
+        self.deps
+            .audit
+            .append(&pending.chain, vec![pending.event])
+            .await
+            .map_err(|_| ServiceError::AuditUnavailable)?;
+        if pending.decision.is_allowed() {
+            Ok(pending.decision)
+        } else {
+            Err(ServiceError::Denied(pending.decision))
+        }
+    }
+
+    /// Loads the facts and decides, without recording the decision: the caller MUST append
+    /// [`PendingDecision::event`] to [`PendingDecision::chain`] before acting on an allow or returning
+    /// anything it read (AUTH-7, AUD-2); [`Services::authorize`] does both at once. Fail closed: a store
+    /// error while loading facts is an error, never an allow.
+    pub(crate) async fn decide_unrecorded(
+        &self,
+        actor: &Actor,
+        action: Action,
+        subject: Subject<'_>,
+    ) -> Result<PendingDecision, ServiceError> {
         let now = self.now();
         let tenant_status = match subject.tenant {
             Some(t) => match self.deps.tenants.tenant(t).await {
@@ -323,8 +355,7 @@ impl Services {
         };
         let event =
             NewAuditEvent::new(now, ActorRef::from(actor), AccessDecided::from_decision(&request, &decision));
-        self.deps.audit.append(&chain, vec![event]).await.map_err(|_| ServiceError::AuditUnavailable)?;
-        if decision.is_allowed() { Ok(decision) } else { Err(ServiceError::Denied(decision)) }
+        Ok(PendingDecision { chain, event, decision })
     }
 
     /// An audit event stamped now, by `actor`.

@@ -7,6 +7,20 @@
 //! appenders of one tenant queue on the row lock, so seqs never repeat and the chain never forks; appenders
 //! of different tenants do not wait for each other. Any failure while appending is
 //! [`StoreError::AuditFailed`] and rolls back the whole transaction, the change it describes included.
+//!
+//! Group commit: stand-alone appends ([`AuditLog::append`]) are queued to one group writer per store,
+//! which appends every queued append (of any tenants) in one transaction with one commit (one WAL flush),
+//! then answers each caller with its own head. The writer scopes the transaction to one tenant at a time
+//! (`custodian.tenant`, so row-level security still admits only that tenant's rows, SEG-1), takes the
+//! tenants' head locks in tenant order (as any other group writer does: no deadlock between processes),
+//! and appends each tenant's queued events in queue order, so each chain grows exactly as if the appends
+//! had run one after another. A caller is answered only after the commit. If the group fails before its
+//! commit it is rolled back and every append of it is retried alone, so each caller gets its own result
+//! and nothing is lost or written twice; if the commit itself fails, every caller of the group gets the
+//! error. Appends inside another write's transaction ([`PgStore::append_in`]) are not queued.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use custodian_core::audit::{AuditRecord, ChainHead, Checkpoint, Hash, NewAuditEvent, extend};
@@ -14,6 +28,7 @@ use custodian_core::ports::{AuditLog, StoreError};
 use custodian_core::tenant::TenantId;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
+use tokio::sync::oneshot;
 
 use crate::error::{self, DatabaseError, corrupt};
 use crate::{PgStore, check, micros};
@@ -79,12 +94,23 @@ impl PgStore {
     ) -> Result<ChainHead, AppendError> {
         let head = lock_head(conn, tenant).await?;
         let records = extend(&head, self.environment, events);
+        self.insert_records(conn, tenant, head, &records).await
+    }
+
+    /// Inserts `records` (extending `head`, whose row the transaction has locked) and moves the head.
+    async fn insert_records(
+        &self,
+        conn: &mut PgConnection,
+        tenant: &TenantId,
+        head: ChainHead,
+        records: &[AuditRecord],
+    ) -> Result<ChainHead, AppendError> {
         let Some(last) = records.last() else { return Ok(head) };
         let new_head = last.head();
         let mut seqs = Vec::with_capacity(records.len());
         let mut ats = Vec::with_capacity(records.len());
         let mut blobs = Vec::with_capacity(records.len());
-        for record in &records {
+        for record in records {
             seqs.push(i64::try_from(record.seq).map_err(|_| AppendError::BadHead(tenant.to_string()))?);
             ats.push(micros(record.at));
             blobs.push(record.encode());
@@ -200,13 +226,209 @@ fn limit(limit: u32) -> i64 {
     i64::from(limit)
 }
 
-#[async_trait]
-impl AuditLog for PgStore {
-    async fn append(&self, tenant: &TenantId, events: Vec<NewAuditEvent>) -> Result<ChainHead, StoreError> {
+/// A stand-alone append waiting for the group writer.
+struct Pending {
+    tenant: TenantId,
+    events: Vec<NewAuditEvent>,
+    reply: oneshot::Sender<Result<ChainHead, StoreError>>,
+}
+
+/// The queue of stand-alone appends, shared by a store's clones.
+#[derive(Default)]
+pub(crate) struct AppendQueue {
+    state: Mutex<QueueState>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    pending: Vec<Pending>,
+    /// A group writer is running: it takes what is queued before it stops.
+    writing: bool,
+}
+
+impl AppendQueue {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        // The state is a queue and a flag, consistent after every statement: a poisoned lock is usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `pending`; true if no writer runs, so the caller must start one.
+    fn push(&self, pending: Pending) -> bool {
+        let mut state = self.lock();
+        state.pending.push(pending);
+        !std::mem::replace(&mut state.writing, true)
+    }
+
+    /// Everything queued, or `None` (and the writer stops) when nothing is.
+    fn next_group(&self) -> Option<Vec<Pending>> {
+        let mut state = self.lock();
+        if state.pending.is_empty() {
+            state.writing = false;
+            return None;
+        }
+        Some(std::mem::take(&mut state.pending))
+    }
+}
+
+/// Stops a group writer that ends early (its runtime shut down): the queued callers are answered with an
+/// error (their senders dropped) and the next append starts a new writer.
+struct WriterGuard {
+    queue: Arc<AppendQueue>,
+    armed: bool,
+}
+
+impl Drop for WriterGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            let abandoned = {
+                let mut state = self.queue.lock();
+                state.writing = false;
+                std::mem::take(&mut state.pending)
+            };
+            drop(abandoned);
+        }
+    }
+}
+
+/// Why a group's append failed, as told to each of its callers.
+#[derive(Debug, thiserror::Error)]
+enum GroupError {
+    #[error("the audit append was abandoned before it was written")]
+    Abandoned,
+    #[error("the group commit of audit appends failed: {0}")]
+    Commit(String),
+}
+
+/// Where a group failed.
+enum GroupFailure {
+    /// Before its commit: rolled back, nothing of it written.
+    Write,
+    /// At its commit.
+    Commit(StoreError),
+}
+
+impl PgStore {
+    /// Writes queued groups until the queue is empty.
+    async fn write_queued(self) {
+        let mut guard = WriterGuard { queue: self.appends.clone(), armed: true };
+        while let Some(group) = self.appends.next_group() {
+            self.write_group(group).await;
+        }
+        guard.armed = false;
+    }
+
+    /// Writes one group and answers its callers.
+    async fn write_group(&self, group: Vec<Pending>) {
+        if group.len() == 1 {
+            for p in group {
+                let result = self.append_alone(&p.tenant, p.events).await;
+                let _ = p.reply.send(result);
+            }
+            return;
+        }
+        match self.commit_group(&group).await {
+            Ok(heads) => {
+                for (p, head) in group.into_iter().zip(heads) {
+                    let _ = p.reply.send(Ok(head));
+                }
+            }
+            Err(GroupFailure::Write) => {
+                // Rolled back: each append again on its own, so each caller gets its own result.
+                for p in group {
+                    let result = self.append_alone(&p.tenant, p.events).await;
+                    let _ = p.reply.send(result);
+                }
+            }
+            Err(GroupFailure::Commit(e)) => {
+                let message = e.to_string();
+                for p in group {
+                    let error = StoreError::AuditFailed(Box::new(GroupError::Commit(message.clone())));
+                    let _ = p.reply.send(Err(error));
+                }
+            }
+        }
+    }
+
+    /// One append in its own transaction, scoped to its tenant.
+    async fn append_alone(
+        &self,
+        tenant: &TenantId,
+        events: Vec<NewAuditEvent>,
+    ) -> Result<ChainHead, StoreError> {
         let mut tx = self.begin(tenant.as_str()).await?;
         let head = self.append_in(&mut tx, tenant, events).await?;
         tx.commit().await.map_err(error::store)?;
         Ok(head)
+    }
+
+    /// Appends every pending append of `group` in one transaction: per tenant (in tenant order), scoped to
+    /// that tenant, its appends' events in queue order, in one extension of its chain. Returns each
+    /// append's head, in `group` order.
+    async fn commit_group(&self, group: &[Pending]) -> Result<Vec<ChainHead>, GroupFailure> {
+        let mut by_tenant: BTreeMap<&TenantId, Vec<usize>> = BTreeMap::new();
+        for (i, p) in group.iter().enumerate() {
+            by_tenant.entry(&p.tenant).or_default().push(i);
+        }
+        let mut heads: Vec<Option<ChainHead>> = vec![None; group.len()];
+        let mut tx = self.begin("").await.map_err(|_| GroupFailure::Write)?;
+        for (tenant, members) in by_tenant {
+            let events: Vec<NewAuditEvent> =
+                members.iter().filter_map(|&i| group.get(i)).flat_map(|p| p.events.iter().cloned()).collect();
+            let scoped = sqlx::query("SELECT set_config('custodian.tenant', $1, true)")
+                .bind(tenant.as_str())
+                .execute(&mut *tx)
+                .await;
+            let extended = match scoped {
+                Ok(_) => match lock_head(&mut tx, tenant).await {
+                    Ok(head) => {
+                        let records = extend(&head, self.environment, events);
+                        self.insert_records(&mut tx, tenant, head.clone(), &records)
+                            .await
+                            .map(|_| (head, records.iter().map(|r| r.hash).collect::<Vec<Hash>>()))
+                    }
+                    Err(e) => Err(e),
+                },
+                Err(e) => Err(db(e)),
+            };
+            let Ok((start, hashes)) = extended else {
+                let _ = tx.rollback().await;
+                return Err(GroupFailure::Write);
+            };
+            let mut end = 0usize;
+            for &i in &members {
+                end += group.get(i).map_or(0, |p| p.events.len());
+                let hash = end.checked_sub(1).and_then(|last| hashes.get(last));
+                if let (Some(slot), Some(hash)) = (heads.get_mut(i), hash) {
+                    *slot =
+                        Some(ChainHead { tenant: tenant.clone(), seq: start.seq + end as u64, hash: *hash });
+                }
+            }
+        }
+        let heads: Option<Vec<ChainHead>> = heads.into_iter().collect();
+        let Some(heads) = heads else {
+            let _ = tx.rollback().await;
+            return Err(GroupFailure::Write);
+        };
+        tx.commit().await.map_err(|e| GroupFailure::Commit(StoreError::AuditFailed(Box::new(db(e)))))?;
+        Ok(heads)
+    }
+}
+
+#[async_trait]
+impl AuditLog for PgStore {
+    async fn append(&self, tenant: &TenantId, events: Vec<NewAuditEvent>) -> Result<ChainHead, StoreError> {
+        if events.is_empty() {
+            return self.head(tenant).await;
+        }
+        let (reply, answer) = oneshot::channel();
+        if self.appends.push(Pending { tenant: tenant.clone(), events, reply }) {
+            match tokio::runtime::Handle::try_current() {
+                // The writer runs on its own task: a caller that stops waiting does not stop its group.
+                Ok(runtime) => drop(runtime.spawn(self.clone().write_queued())),
+                Err(_) => self.clone().write_queued().await,
+            }
+        }
+        answer.await.unwrap_or_else(|_| Err(StoreError::AuditFailed(Box::new(GroupError::Abandoned))))
     }
 
     async fn head(&self, tenant: &TenantId) -> Result<ChainHead, StoreError> {

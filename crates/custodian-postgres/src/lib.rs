@@ -85,6 +85,8 @@ pub struct PgStore {
     pool: PgPool,
     clock: Arc<dyn Clock>,
     environment: Environment,
+    /// Stand-alone audit appends waiting for the group writer (`AuditLog::append`, see `audit`).
+    appends: Arc<audit::AppendQueue>,
 }
 
 impl fmt::Debug for PgStore {
@@ -100,7 +102,7 @@ impl PgStore {
     /// A store over `pool` (already migrated with [`MIGRATOR`]). `clock` stamps `stored_at` and
     /// `updated_at`; audit records carry `environment` (ENV-1).
     pub fn new(pool: PgPool, clock: Arc<dyn Clock>, environment: Environment) -> Self {
-        Self { pool, clock, environment }
+        Self { pool, clock, environment, appends: Arc::default() }
     }
 
     /// Connects a pool of at most `max_connections` to `url`. A server that is not on a loopback address

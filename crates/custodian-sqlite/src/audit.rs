@@ -1,6 +1,19 @@
 //! `AuditLog`: per-tenant hash chains (AUD-2). Appends run in a `BEGIN IMMEDIATE` transaction, so the head
 //! they extend is the current one and the chain never forks; checkpoints let retention drop old records
 //! while what remains still verifies.
+//!
+//! Group commit: stand-alone appends ([`AuditLog::append`]) are queued to one group writer per store,
+//! which writes every queued append (of any tenants) in one transaction, one commit and one fsync for
+//! the group, then answers each caller with its own head. Per tenant, queued events are appended in
+//! queue order, so each chain grows exactly as if the appends had run one after another and never forks.
+//! A caller is answered only after its events are committed (durable: synchronous `FULL`). If the group
+//! fails before its commit it is rolled back and every append of it is retried alone, so each caller
+//! gets its own result and nothing is lost or written twice; if the commit itself fails, every caller of
+//! the group gets the error and nothing is retried. Appends that are part of another write's transaction
+//! (`append_in`) are not queued.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use custodian_core::audit::{AuditRecord, ChainHead, Checkpoint, NewAuditEvent};
@@ -9,10 +22,11 @@ use custodian_core::tenant::TenantId;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 use time::OffsetDateTime;
+use tokio::sync::oneshot;
 
 use crate::SqliteStore;
 use crate::codec::{int, invalid, nanos, parse_id};
-use crate::error::{corrupt, db};
+use crate::error::{audit_failed, corrupt, db};
 use crate::store::{checkpoints_in, hash_of, head_in};
 
 /// Most events in one append.
@@ -35,6 +49,181 @@ fn bound(at: OffsetDateTime) -> i64 {
     i64::try_from(n).unwrap_or(if n < 0 { i64::MIN } else { i64::MAX })
 }
 
+/// A stand-alone append waiting for the group writer.
+struct Pending {
+    tenant: TenantId,
+    events: Vec<NewAuditEvent>,
+    reply: oneshot::Sender<Result<ChainHead, StoreError>>,
+}
+
+/// The queue of stand-alone appends, shared by a store's clones.
+#[derive(Default)]
+pub(crate) struct AppendQueue {
+    state: Mutex<QueueState>,
+}
+
+#[derive(Default)]
+struct QueueState {
+    pending: Vec<Pending>,
+    /// A group writer is running: it takes what is queued before it stops.
+    writing: bool,
+}
+
+impl AppendQueue {
+    fn lock(&self) -> MutexGuard<'_, QueueState> {
+        // The state is a queue and a flag, consistent after every statement: a poisoned lock is usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Queues `pending`; true if no writer runs, so the caller must start one.
+    fn push(&self, pending: Pending) -> bool {
+        let mut state = self.lock();
+        state.pending.push(pending);
+        !std::mem::replace(&mut state.writing, true)
+    }
+
+    /// Everything queued, or `None` (and the writer stops) when nothing is.
+    fn next_group(&self) -> Option<Vec<Pending>> {
+        let mut state = self.lock();
+        if state.pending.is_empty() {
+            state.writing = false;
+            return None;
+        }
+        Some(std::mem::take(&mut state.pending))
+    }
+}
+
+/// Stops a group writer that ends early (its runtime shut down): the queued callers are answered with an
+/// error (their senders dropped) and the next append starts a new writer.
+struct WriterGuard {
+    queue: Arc<AppendQueue>,
+    armed: bool,
+}
+
+impl Drop for WriterGuard {
+    fn drop(&mut self) {
+        if self.armed {
+            let abandoned = {
+                let mut state = self.queue.lock();
+                state.writing = false;
+                std::mem::take(&mut state.pending)
+            };
+            drop(abandoned);
+        }
+    }
+}
+
+/// Why a group's append failed, as told to each of its callers.
+#[derive(Debug, thiserror::Error)]
+enum GroupError {
+    #[error("the audit append was abandoned before it was written")]
+    Abandoned,
+    #[error("the group commit of audit appends failed: {0}")]
+    Commit(String),
+}
+
+/// Where a group failed.
+enum GroupFailure {
+    /// Before its commit: rolled back, nothing of it written.
+    Write,
+    /// At its commit.
+    Commit(StoreError),
+}
+
+impl SqliteStore {
+    /// Writes queued groups until the queue is empty.
+    async fn write_queued(self) {
+        let mut guard = WriterGuard { queue: self.appends.clone(), armed: true };
+        while let Some(group) = self.appends.next_group() {
+            self.write_group(group).await;
+        }
+        guard.armed = false;
+    }
+
+    /// Writes one group and answers its callers.
+    async fn write_group(&self, group: Vec<Pending>) {
+        if group.len() == 1 {
+            for p in group {
+                let result = self.append_alone(&p.tenant, p.events).await;
+                let _ = p.reply.send(result);
+            }
+            return;
+        }
+        match self.commit_group(&group).await {
+            Ok(heads) => {
+                for (p, head) in group.into_iter().zip(heads) {
+                    let _ = p.reply.send(Ok(head));
+                }
+            }
+            Err(GroupFailure::Write) => {
+                // Rolled back: each append again on its own, so each caller gets its own result.
+                for p in group {
+                    let result = self.append_alone(&p.tenant, p.events).await;
+                    let _ = p.reply.send(result);
+                }
+            }
+            Err(GroupFailure::Commit(e)) => {
+                let message = e.to_string();
+                for p in group {
+                    let error = StoreError::AuditFailed(Box::new(GroupError::Commit(message.clone())));
+                    let _ = p.reply.send(Err(error));
+                }
+            }
+        }
+    }
+
+    /// One append in its own transaction.
+    async fn append_alone(
+        &self,
+        tenant: &TenantId,
+        events: Vec<NewAuditEvent>,
+    ) -> Result<ChainHead, StoreError> {
+        let mut tx = self.begin().await?;
+        let head = self.append_in(&mut tx, tenant, events).await?;
+        tx.commit().await.map_err(audit_failed)?;
+        Ok(head)
+    }
+
+    /// Appends every pending append of `group` in one transaction: per tenant (in tenant order, as every
+    /// writer locks heads), its appends' events in queue order, in one extension of its chain. Returns each
+    /// append's head, in `group` order.
+    async fn commit_group(&self, group: &[Pending]) -> Result<Vec<ChainHead>, GroupFailure> {
+        let mut by_tenant: BTreeMap<&TenantId, Vec<usize>> = BTreeMap::new();
+        for (i, p) in group.iter().enumerate() {
+            by_tenant.entry(&p.tenant).or_default().push(i);
+        }
+        let mut heads: Vec<Option<ChainHead>> = vec![None; group.len()];
+        let mut tx = self.begin().await.map_err(|_| GroupFailure::Write)?;
+        for (tenant, members) in by_tenant {
+            let events: Vec<NewAuditEvent> =
+                members.iter().filter_map(|&i| group.get(i)).flat_map(|p| p.events.iter().cloned()).collect();
+            let (start, hashes) = match self.extend_in(&mut tx, tenant, events).await {
+                Ok(extended) => extended,
+                Err(_) => {
+                    let _ = tx.rollback().await;
+                    return Err(GroupFailure::Write);
+                }
+            };
+            let mut end = 0usize;
+            for &i in &members {
+                end += group.get(i).map_or(0, |p| p.events.len());
+                let hash = end.checked_sub(1).and_then(|last| hashes.get(last));
+                if let (Some(slot), Some(hash)) = (heads.get_mut(i), hash) {
+                    *slot =
+                        Some(ChainHead { tenant: tenant.clone(), seq: start.seq + end as u64, hash: *hash });
+                }
+            }
+        }
+        let heads: Option<Vec<ChainHead>> = heads.into_iter().collect();
+        let Some(heads) = heads else {
+            let _ = tx.rollback().await;
+            return Err(GroupFailure::Write);
+        };
+        tx.commit().await.map_err(|e| GroupFailure::Commit(audit_failed(e)))?;
+        Ok(heads)
+    }
+}
+
 #[async_trait]
 impl AuditLog for SqliteStore {
     async fn append(&self, tenant: &TenantId, events: Vec<NewAuditEvent>) -> Result<ChainHead, StoreError> {
@@ -44,10 +233,19 @@ impl AuditLog for SqliteStore {
         if events.is_empty() {
             return self.head(tenant).await;
         }
-        let mut tx = self.begin().await?;
-        let head = self.append_in(&mut tx, tenant, events).await?;
-        tx.commit().await.map_err(db)?;
-        Ok(head)
+        // Checked before queueing, so that one caller's bad input cannot fail a group.
+        for event in &events {
+            nanos(event.at)?;
+        }
+        let (reply, answer) = oneshot::channel();
+        if self.appends.push(Pending { tenant: tenant.clone(), events, reply }) {
+            match tokio::runtime::Handle::try_current() {
+                // The writer runs on its own task: a caller that stops waiting does not stop its group.
+                Ok(runtime) => drop(runtime.spawn(self.clone().write_queued())),
+                Err(_) => self.clone().write_queued().await,
+            }
+        }
+        answer.await.unwrap_or_else(|_| Err(StoreError::AuditFailed(Box::new(GroupError::Abandoned))))
     }
 
     async fn head(&self, tenant: &TenantId) -> Result<ChainHead, StoreError> {

@@ -943,36 +943,44 @@ impl DatasetStore for SqliteStore {
              LIMIT ? OFFSET ?",
             ORDER_DATA.join(", ")
         );
+        // The page's lines in one statement (not one per order): the same filter, order and window as the
+        // page, read in the same transaction so both see one snapshot.
+        let lines_sql = format!(
+            "SELECT account_key, order_id, line_id, sku, quantity, unit_price_micros FROM order_lines \
+             WHERE tenant_id = ? AND (account_key, order_id) IN (SELECT account_key, order_id FROM orders \
+             WHERE {filter} ORDER BY account_key, order_id LIMIT ? OFFSET ?) ORDER BY rowid"
+        );
+        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
         let mut conn = self.reader().begin().await.map_err(db)?;
         let mut q = sqlx::query(&sql);
         for value in &values {
             q = bind(q, value);
         }
-        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
         let rows = q.bind(i64::from(query.limit)).bind(offset).fetch_all(&mut *conn).await.map_err(db)?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = sqlx::query(&lines_sql).bind(query.tenant.as_str());
+        for value in &values {
+            q = bind(q, value);
+        }
+        let line_rows =
+            q.bind(i64::from(query.limit)).bind(offset).fetch_all(&mut *conn).await.map_err(db)?;
+        let mut lines: HashMap<(String, String), Vec<(String, String, i64, i64)>> = HashMap::new();
+        for l in &line_rows {
+            let key = (get_text(l, "account_key")?, get_text(l, "order_id")?);
+            lines.entry(key).or_default().push((
+                get_text(l, "line_id")?,
+                get_text(l, "sku")?,
+                get_int(l, "quantity")?,
+                get_int(l, "unit_price_micros")?,
+            ));
+        }
         let mut orders = Vec::with_capacity(rows.len());
         for row in &rows {
-            let lines = sqlx::query(
-                "SELECT line_id, sku, quantity, unit_price_micros FROM order_lines \
-                 WHERE tenant_id = ? AND account_key = ? AND order_id = ? ORDER BY rowid",
-            )
-            .bind(query.tenant.as_str())
-            .bind(get_text(row, "account_key")?)
-            .bind(get_text(row, "order_id")?)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(db)?
-            .iter()
-            .map(|l| {
-                Ok((
-                    get_text(l, "line_id")?,
-                    get_text(l, "sku")?,
-                    get_int(l, "quantity")?,
-                    get_int(l, "unit_price_micros")?,
-                ))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-            orders.push(decode_order(&query.tenant, row, lines)?);
+            let key = (get_text(row, "account_key")?, get_text(row, "order_id")?);
+            let order_lines = lines.remove(&key).unwrap_or_default();
+            orders.push(decode_order(&query.tenant, row, order_lines)?);
         }
         Ok(orders)
     }

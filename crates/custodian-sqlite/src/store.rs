@@ -20,6 +20,7 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
 use time::OffsetDateTime;
 
+use crate::audit::AppendQueue;
 use crate::codec::{int, nanos};
 use crate::error::{audit_failed, corrupt, db, migrate};
 
@@ -46,6 +47,8 @@ pub struct SqliteStore {
     clock: Arc<dyn Clock>,
     environment: Environment,
     path: Option<PathBuf>,
+    /// Stand-alone audit appends waiting for the group writer (`AuditLog::append`).
+    pub(crate) appends: Arc<AppendQueue>,
 }
 
 impl fmt::Debug for SqliteStore {
@@ -101,7 +104,7 @@ impl SqliteStore {
             .connect_with(options.pragma("cache_size", format!("-{READER_CACHE_KIB}")))
             .await
             .map_err(db)?;
-        Ok(Self { writer, reader, clock, environment, path: Some(path) })
+        Ok(Self { writer, reader, clock, environment, path: Some(path), appends: Arc::default() })
     }
 
     /// A private in-memory database (for tests): one connection serves reads and writes, and it stays open
@@ -120,7 +123,14 @@ impl SqliteStore {
             .await
             .map_err(db)?;
         MIGRATOR.run(&pool).await.map_err(migrate)?;
-        Ok(Self { writer: pool.clone(), reader: pool, clock, environment, path: None })
+        Ok(Self {
+            writer: pool.clone(),
+            reader: pool,
+            clock,
+            environment,
+            path: None,
+            appends: Arc::default(),
+        })
     }
 
     /// The environment stamped into audit records (ENV-1).
@@ -163,12 +173,29 @@ impl SqliteStore {
         tenant: &TenantId,
         events: Vec<NewAuditEvent>,
     ) -> Result<ChainHead, StoreError> {
+        let (head, hashes) = self.extend_in(tx, tenant, events).await?;
+        Ok(match hashes.last() {
+            Some(hash) => {
+                ChainHead { tenant: tenant.clone(), seq: head.seq + hashes.len() as u64, hash: *hash }
+            }
+            None => head,
+        })
+    }
+
+    /// [`SqliteStore::append_in`], returning the head the events extended and the hash of every record
+    /// appended, in order (record `i` has seq `head.seq + 1 + i`).
+    pub(crate) async fn extend_in(
+        &self,
+        tx: &mut SqliteConnection,
+        tenant: &TenantId,
+        events: Vec<NewAuditEvent>,
+    ) -> Result<(ChainHead, Vec<Hash>), StoreError> {
         let head = head_in(&mut *tx, tenant).await.map_err(|e| match e {
             StoreError::Unavailable(source) => StoreError::AuditFailed(source),
             other => other,
         })?;
         if events.is_empty() {
-            return Ok(head);
+            return Ok((head, Vec::new()));
         }
         let records = audit::extend(&head, self.environment, events);
         let mut rows = Vec::with_capacity(records.len());
@@ -189,7 +216,8 @@ impl SqliteStore {
             }
             query.execute(&mut *tx).await.map_err(audit_failed)?;
         }
-        let new_head = records.last().map_or(head, AuditRecord::head);
+        let hashes: Vec<Hash> = records.iter().map(|r| r.hash).collect();
+        let new_head = records.last().map_or_else(|| head.clone(), AuditRecord::head);
         let seq = int("audit seq", new_head.seq).map_err(|e| StoreError::AuditFailed(Box::new(e)))?;
         sqlx::query(
             "INSERT INTO audit_heads (tenant_id, seq, hash) VALUES (?, ?, ?) \
@@ -201,7 +229,7 @@ impl SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(audit_failed)?;
-        Ok(new_head)
+        Ok((head, hashes))
     }
 
     /// Verifies `tenant`'s stored chain from the rows themselves: the checkpoint chain, then every record

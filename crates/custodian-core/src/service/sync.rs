@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use super::{ServiceError, Services, Subject};
+use super::{PendingDecision, ServiceError, Services, Subject};
 use crate::audit::{DataRead, SyncFailed, SyncProgressed};
 use crate::authz::{Action, Actor};
 use crate::data::{BuyerPii, DataClass, Order, Purpose, open};
@@ -12,7 +12,7 @@ use crate::grant::GrantId;
 use crate::platform::{AccountRef, Task};
 use crate::ports::{
     Credentials, Cursor, DatasetQuery, IngestBatch, KeyScope, OrderQuery, Page, PiiSealer, PlatformError,
-    ReportQuery, StockUpdate, StockUpdateResult, SyncCheckpoint, Target, UpsertCounts,
+    ReportQuery, StockUpdate, StockUpdateResult, StoreError, SyncCheckpoint, Target, UpsertCounts,
 };
 use crate::tenant::TenantId;
 
@@ -310,40 +310,58 @@ impl Services {
         }
     }
 
-    /// Reads report rows (Internal data: the decision is audited, the read itself is not counted).
+    /// Reads report rows (Internal data: the decision is audited, the read itself is not counted). The page
+    /// is returned only after the decision is recorded (AUTH-7, AUD-2).
     pub async fn read_report_rows(
         &self,
         actor: &Actor,
         query: &DatasetQuery,
     ) -> Result<Vec<crate::data::ReportRow>, ServiceError> {
-        self.authorize_read(actor, &query.tenant, DataClass::ReportingDataset).await?;
-        Ok(self.deps.datasets.report_rows(query).await?)
+        let decided = self.decide_reads(actor, &query.tenant, &[DataClass::ReportingDataset]).await?;
+        let rows = match self.deps.datasets.report_rows(query).await {
+            Ok(found) => found,
+            Err(e) => return Err(self.failed_read(actor, &query.tenant, decided, e).await),
+        };
+        self.record(actor, &query.tenant, decided, &[]).await?;
+        Ok(rows)
     }
 
-    /// Reads campaigns.
+    /// Reads campaigns (Internal data, as report rows).
     pub async fn read_campaigns(
         &self,
         actor: &Actor,
         query: &DatasetQuery,
     ) -> Result<Vec<crate::data::Campaign>, ServiceError> {
-        self.authorize_read(actor, &query.tenant, DataClass::CampaignMetadata).await?;
-        Ok(self.deps.datasets.campaigns(query).await?)
+        let decided = self.decide_reads(actor, &query.tenant, &[DataClass::CampaignMetadata]).await?;
+        let rows = match self.deps.datasets.campaigns(query).await {
+            Ok(found) => found,
+            Err(e) => return Err(self.failed_read(actor, &query.tenant, decided, e).await),
+        };
+        self.record(actor, &query.tenant, decided, &[]).await?;
+        Ok(rows)
     }
 
-    /// Reads stock levels (order detail: Confidential, audited with counts).
+    /// Reads stock levels (order detail: Confidential, audited with counts, AUD-1). The decision and the
+    /// `data_read` count are appended together, in one append, before the page is returned; if that append
+    /// fails nothing is returned (AUD-2).
     pub async fn read_stock(
         &self,
         actor: &Actor,
         query: &DatasetQuery,
     ) -> Result<Vec<crate::data::StockLevel>, ServiceError> {
-        self.authorize_read(actor, &query.tenant, DataClass::OrderDetail).await?;
-        let rows = self.deps.datasets.stock(query).await?;
-        self.audit_read(actor, &query.tenant, DataClass::OrderDetail, rows.len()).await?;
+        let decided = self.decide_reads(actor, &query.tenant, &[DataClass::OrderDetail]).await?;
+        let rows = match self.deps.datasets.stock(query).await {
+            Ok(found) => found,
+            Err(e) => return Err(self.failed_read(actor, &query.tenant, decided, e).await),
+        };
+        self.record(actor, &query.tenant, decided, &[(DataClass::OrderDetail, rows.len())]).await?;
         Ok(rows)
     }
 
-    /// Reads orders (Confidential: audited with counts). With `with_pii`, buyer PII is opened only if the
-    /// actor may read buyer PII (a second decision, also audited); otherwise the request is denied.
+    /// Reads orders (Confidential: audited with counts, AUD-1). With `with_pii`, buyer PII is opened only if
+    /// the actor may read buyer PII (a second decision, also audited, MIN-2); otherwise the request is
+    /// denied. Every decision and every `data_read` count go into one append before anything is returned or
+    /// opened; if that append fails nothing is returned (AUTH-7, AUD-2).
     pub async fn read_orders(
         &self,
         actor: &Actor,
@@ -351,18 +369,21 @@ impl Services {
         with_pii: bool,
     ) -> Result<Vec<OrderView>, ServiceError> {
         let tenant = &query.tenant;
-        self.authorize_read(actor, tenant, DataClass::OrderDetail).await?;
-        if with_pii {
-            self.authorize_read(actor, tenant, DataClass::BuyerPii).await?;
-        }
-        let orders = self.deps.datasets.orders(query).await?;
-        // Count first, open after: an audit failure means nothing is shown.
-        self.audit_read(actor, tenant, DataClass::OrderDetail, orders.len()).await?;
+        let classes: &[DataClass] =
+            if with_pii { &[DataClass::OrderDetail, DataClass::BuyerPii] } else { &[DataClass::OrderDetail] };
+        let decided = self.decide_reads(actor, tenant, classes).await?;
+        let orders = match self.deps.datasets.orders(query).await {
+            Ok(found) => found,
+            Err(e) => return Err(self.failed_read(actor, &query.tenant, decided, e).await),
+        };
         if !with_pii {
+            self.record(actor, tenant, decided, &[(DataClass::OrderDetail, orders.len())]).await?;
             return Ok(orders.into_iter().map(|order| OrderView { order, buyer: None }).collect());
         }
+        // Count first, open after: an audit failure means nothing is shown.
         let opened = orders.iter().filter(|o| o.buyer.is_some()).count();
-        self.audit_read(actor, tenant, DataClass::BuyerPii, opened).await?;
+        let counts = [(DataClass::OrderDetail, orders.len()), (DataClass::BuyerPii, opened)];
+        self.record(actor, tenant, decided, &counts).await?;
         let mut out = Vec::with_capacity(orders.len());
         for order in orders {
             let buyer = self.open_buyer(&order).await?;
@@ -386,15 +407,79 @@ impl Services {
             .map_err(|e| ServiceError::Unavailable("sealed data", Box::new(e)))
     }
 
-    async fn authorize_read(
+    /// Decides reading each of `classes` of `tenant`'s data, in order, without recording the decisions
+    /// yet. At the first denial the decisions so far are recorded and the denial returned; if they cannot be
+    /// recorded the error is [`ServiceError::AuditUnavailable`] (AUTH-7, AUD-2). A store error while
+    /// deciding a later class still records the earlier decisions (best effort: the read fails anyway).
+    async fn decide_reads(
         &self,
         actor: &Actor,
         tenant: &TenantId,
-        class: DataClass,
-    ) -> Result<(), ServiceError> {
+        classes: &[DataClass],
+    ) -> Result<Vec<PendingDecision>, ServiceError> {
         let subject =
             Subject { tenant: Some(tenant), purpose: Some(Purpose::ServiceDelivery), ..Subject::default() };
-        self.authorize(actor, Action::ReadData(class), subject).await.map(|_| ())
+        let mut decided: Vec<PendingDecision> = Vec::with_capacity(classes.len());
+        for &class in classes {
+            let pending = match self.decide_unrecorded(actor, Action::ReadData(class), subject).await {
+                Ok(p) => p,
+                Err(e) => {
+                    let _ = self.record(actor, tenant, decided, &[]).await;
+                    return Err(e);
+                }
+            };
+            if !pending.decision.is_allowed() {
+                let decision = pending.decision.clone();
+                decided.push(pending);
+                self.record(actor, tenant, decided, &[]).await?;
+                return Err(ServiceError::Denied(decision));
+            }
+            decided.push(pending);
+        }
+        Ok(decided)
+    }
+
+    /// The error of a read that failed after `decided` were made: they are recorded first (AUTH-7), and
+    /// if they cannot be, the error is [`ServiceError::AuditUnavailable`].
+    async fn failed_read(
+        &self,
+        actor: &Actor,
+        tenant: &TenantId,
+        decided: Vec<PendingDecision>,
+        error: StoreError,
+    ) -> ServiceError {
+        match self.record(actor, tenant, decided, &[]).await {
+            Ok(()) => error.into(),
+            Err(audit) => audit,
+        }
+    }
+
+    /// Records `decided` and a `data_read` event per `(class, records)` of `reads` on `tenant`'s chain, in
+    /// one append when the decisions belong on that chain (they do whenever the tenant exists). Nothing read
+    /// may be returned unless this succeeds (AUD-1, AUD-2, AUTH-7).
+    async fn record(
+        &self,
+        actor: &Actor,
+        tenant: &TenantId,
+        decided: Vec<PendingDecision>,
+        reads: &[(DataClass, usize)],
+    ) -> Result<(), ServiceError> {
+        let mut events = Vec::with_capacity(decided.len() + reads.len());
+        for pending in decided {
+            if &pending.chain == tenant {
+                events.push(pending.event);
+            } else {
+                // A decision about a tenant that does not exist goes to the system chain on its own.
+                self.audit(&pending.chain, vec![pending.event]).await?;
+            }
+        }
+        for &(class, records) in reads {
+            events.push(self.event(actor, DataRead::new(class, records as u64, Purpose::ServiceDelivery)));
+        }
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.audit(tenant, events).await
     }
 
     pub(super) async fn audit_read(

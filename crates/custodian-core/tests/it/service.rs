@@ -951,3 +951,46 @@ fn production_with_unsafe_configuration_refuses_everything() {
     denied_by(result, "ENV-1");
     assert_eq!(w.platform(Platform::Meta).total_calls(), 0);
 }
+
+#[test]
+fn confidential_read_records_decision_and_count_in_one_append_aud_1_auth_7_aud_2() {
+    let w = World::new(vec![shop_script()]);
+    let grant = w.connect(Platform::TikTokShop, &[Task::ReadOrders, Task::ReadBuyerPii]);
+    let actor = w.manager();
+    let account = w.account(Platform::TikTokShop);
+    block_on(w.services.sync_orders(&actor, &w.tenant, &grant, &account, &order_window(&w))).unwrap();
+    let kinds_after = |before: usize| -> Vec<String> {
+        w.chain(&w.tenant).iter().skip(before).map(|r| r.event.kind().to_owned()).collect()
+    };
+
+    // Allowed: the decision and the count, next to each other on the tenant's chain (one append).
+    let before = w.chain(&w.tenant).len();
+    let views = block_on(w.services.read_orders(&actor, &w.query(), false)).unwrap();
+    assert!(!views.is_empty());
+    assert_eq!(kinds_after(before), ["access_decided", "data_read"]);
+    let read = w.chain(&w.tenant).last().cloned().unwrap();
+    match &read.event {
+        AuditEvent::DataRead(e) => assert_eq!(e.records, views.len() as u64, "the count is the page's"),
+        other => panic!("expected data_read, got {other:?}"),
+    }
+    let before = w.chain(&w.tenant).len();
+    block_on(w.services.read_stock(&actor, &w.query())).unwrap();
+    assert_eq!(kinds_after(before), ["access_decided", "data_read"]);
+
+    // Denied (buyer PII for an account manager): both decisions recorded, nothing counted as read.
+    let before = w.chain(&w.tenant).len();
+    denied_by(block_on(w.services.read_orders(&actor, &w.query(), true)), "ACC-1");
+    assert_eq!(kinds_after(before), ["access_decided", "access_decided"]);
+
+    // AUD-2: when the append fails, no read returns anything.
+    let before = w.chain(&w.tenant).len();
+    w.store.fail_audit(true);
+    let down =
+        |r: Result<usize, ServiceError>| assert!(matches!(r, Err(ServiceError::AuditUnavailable)), "{r:?}");
+    down(block_on(w.services.read_orders(&actor, &w.query(), false)).map(|v| v.len()));
+    down(block_on(w.services.read_stock(&actor, &w.query())).map(|v| v.len()));
+    down(block_on(w.services.read_report_rows(&actor, &w.query())).map(|v| v.len()));
+    down(block_on(w.services.read_campaigns(&actor, &w.query())).map(|v| v.len()));
+    w.store.fail_audit(false);
+    assert_eq!(w.chain(&w.tenant).len(), before, "nothing was appended");
+}

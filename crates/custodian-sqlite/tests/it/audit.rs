@@ -171,3 +171,64 @@ async fn checkpoints_must_vouch_for_the_stored_chain() {
     assert!(f.store.checkpoint_and_truncate(&Checkpoint::new(None, &beyond, T0)).await.is_err());
     assert_eq!(f.store.read(&t, 0, 100).await.unwrap().len(), 10, "a refused checkpoint deleted records");
 }
+
+/// Group commit (AUD-2): concurrent appends to many tenants share transactions; when the database refuses
+/// the writes, every caller gets the error and nothing is written; once it accepts them again, the chains
+/// continue gapless from where they were, and each caller's head is where its own events end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn group_commit_failures_reach_every_caller_and_lose_or_duplicate_nothing() {
+    let f = FileStore::new().await;
+    let tenants: Vec<TenantId> = (0..4).map(|i| tenant(&format!("group-{i}"))).collect();
+    for t in &tenants {
+        f.store.append(t, events(0, 0)).await.unwrap();
+    }
+    let heads: Vec<u64> = {
+        let mut h = Vec::new();
+        for t in &tenants {
+            h.push(f.store.head(t).await.unwrap().seq);
+        }
+        h
+    };
+    let mut raw = f.raw().await;
+    raw.execute(
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, 'refused'); END",
+    )
+    .await
+    .unwrap();
+    let calls = (0..40).map(|i| {
+        let (store, t) = (f.store.clone(), tenants[i % 4].clone());
+        tokio::spawn(async move { store.append(&t, events(1, i)).await })
+    });
+    for handle in calls.collect::<Vec<_>>() {
+        assert!(handle.await.unwrap().is_err(), "an append the database refused reported success");
+    }
+    for (t, seq) in tenants.iter().zip(&heads) {
+        assert_eq!(f.store.head(t).await.unwrap().seq, *seq, "a refused append moved a head");
+    }
+    raw.execute("DROP TRIGGER refuse_audit").await.unwrap();
+    let calls = (0..40).map(|i| {
+        let (store, t) = (f.store.clone(), tenants[i % 4].clone());
+        tokio::spawn(async move { (i, store.append(&t, events(2, i)).await.unwrap()) })
+    });
+    let mut answered = Vec::new();
+    for handle in calls.collect::<Vec<_>>() {
+        answered.push(handle.await.unwrap());
+    }
+    for (k, t) in tenants.iter().enumerate() {
+        let records = f.store.read(t, 0, u32::MAX).await.unwrap();
+        let added: usize = (0..40).filter(|i| i % 4 == k).map(|i| events(2, i).len()).sum();
+        assert_eq!(records.len(), heads[k] as usize + added, "events lost or written twice");
+        let head = f.store.verify_chain(t).await.unwrap();
+        assert_eq!(head.seq, records.len() as u64);
+        for (i, returned) in answered.iter().filter(|(i, _)| i % 4 == k) {
+            let mine = events(2, *i);
+            let first = (returned.seq - mine.len() as u64) as usize;
+            let own = &records[first..returned.seq as usize];
+            assert!(
+                own.iter().zip(&mine).all(|(r, e)| r.event == e.event),
+                "append {i} is not where it was told"
+            );
+            assert_eq!(own.last().unwrap().head(), *returned);
+        }
+    }
+}

@@ -32,6 +32,9 @@ fn are_events(records: &[AuditRecord], events: &[NewAuditEvent]) -> bool {
 /// - `tenant isolation` (SEG-1): appends to one tenant never show in or change another's chain.
 /// - `concurrent appends`: 50 concurrent appends (of 1 to 3 events) never fork the chain: every event is
 ///   stored once, seqs are consecutive, and the chain verifies to the head.
+/// - `concurrent appends across tenants`: 60 concurrent appends to three tenants (as a group-committing
+///   store writes them together): every chain verifies and grew by exactly its events, seqs gapless, and
+///   each caller's returned head is where its own events end, its events consecutive before it.
 /// - `checkpoint and truncate`: truncation deletes exactly the records up to the checkpoint, keeps the
 ///   head, and what remains verifies from the checkpoint; a checkpoint that does not link to the latest is
 ///   `Conflict`; after truncating everything, appends continue the chain from the head.
@@ -188,6 +191,67 @@ pub async fn audit_log(audit: &dyn AuditLog, run_id: &str) -> Result<(), Contrac
             found,
             "an event of a concurrent append is missing or stored twice"
         );
+    }
+
+    // Concurrent appends across tenants (a group-committing store writes them together): each caller's
+    // head is where its own events end, its events are consecutive, and every chain verifies gaplessly.
+    let d: TenantId = ctx.fresh("tenant-d", false)?;
+    let e: TenantId = ctx.fresh("tenant-e", false)?;
+    let tenants = [c.clone(), d.clone(), e.clone()];
+    let mixed: Vec<(TenantId, Vec<NewAuditEvent>)> = (0..60i64)
+        .map(|i| {
+            let tenant = tenants.get((i % 3) as usize).cloned().unwrap_or_else(|| c.clone());
+            let events = (0..1 + i % 2)
+                .map(|j| event(BASE + Duration::minutes(i), format!("{prefix} x{i}.{j}")))
+                .collect();
+            (tenant, events)
+        })
+        .collect();
+    let before_c = head_c.seq;
+    let results = join_all(mixed.iter().map(|(t, events)| audit.append(t, events.clone()))).await;
+    for (tenant, start) in [(&c, before_c), (&d, 0), (&e, 0)] {
+        let head = ctx.ok("concurrent appends across tenants", audit.head(tenant).await)?;
+        let records = ctx.ok("concurrent appends across tenants", audit.read(tenant, 0, u32::MAX).await)?;
+        let added: usize = mixed.iter().filter(|(t, _)| t == tenant).map(|(_, e)| e.len()).sum();
+        ensure!(
+            ctx,
+            "concurrent appends across tenants",
+            head.seq == start + added as u64 && records.len() as u64 == head.seq,
+            "{added} events appended concurrently to `{tenant}` moved its head from {start} to {} with {} records",
+            head.seq,
+            records.len()
+        );
+        let verified = verify(&ChainHead::genesis(tenant.clone()), &records).map_err(|e| {
+            ctx.violation("concurrent appends across tenants", format!("the chain forked or broke: {e}"))
+        })?;
+        ensure!(
+            ctx,
+            "concurrent appends across tenants",
+            verified == head,
+            "`{tenant}` verifies to {verified:?} but the head is {head:?}"
+        );
+        for ((t, events), result) in mixed.iter().zip(&results) {
+            if t != tenant {
+                continue;
+            }
+            let Ok(returned) = result else {
+                return Err(ctx.violation(
+                    "concurrent appends across tenants",
+                    format!("an append gave {}", outcome(result)),
+                ));
+            };
+            // The caller's events end at the head it was given, one after another.
+            let first = returned.seq.saturating_sub(events.len() as u64);
+            let own = records.iter().filter(|r| r.seq > first && r.seq <= returned.seq);
+            let own: Vec<AuditRecord> = own.cloned().collect();
+            let last = own.last().map(AuditRecord::head);
+            ensure!(
+                ctx,
+                "concurrent appends across tenants",
+                returned.tenant == *tenant && are_events(&own, events) && last.as_ref() == Some(returned),
+                "an append to `{tenant}` was answered with {returned:?}, which is not where its events are"
+            );
+        }
     }
 
     // Checkpoints.
