@@ -5,6 +5,9 @@
 //! 1. Bulk upsert of report rows (pages of 5,000 through `DatasetStore::upsert_report_rows`, each with a
 //!    checkpoint and an audit event), against a raw `COPY` of the same rows into an unindexed table, in
 //!    rounds on emptied tables; the best time of each side is the figure (the machine may be shared).
+//!    Each round also prints the load average and, when the server runs on this machine, the CPU time its
+//!    backends spent on each side (`/proc`): a ratio of server work that other load on the machine does
+//!    not skew. The pages are built (owned, as a sync hands them over) before the clock starts.
 //! 2. Audit append in batches of 1,000 (`AuditLog::append`).
 //! 3. Verification of that chain straight from the database (`PgStore::verify_chain`).
 //! 4. Purge of one tenant's rows in batches while another tenant's reads keep running.
@@ -97,10 +100,60 @@ fn copy_text(rows: &[ReportRow], out: &mut Vec<u8>) {
     }
 }
 
-async fn upsert_all(store: &PgStore, tenant: &TenantId, rows: &[ReportRow]) -> (usize, u64) {
+/// The rows as COPY text in `report_rows`'s columns, the natural key (as the store forms it) included.
+fn copy_keyed_text(rows: &[ReportRow], out: &mut Vec<u8>) {
+    use std::io::Write as _;
+    for r in rows {
+        let account = r.account.key();
+        let _ = writeln!(
+            out,
+            "{}\t{account} ad {} {}\t{account}\tad\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t2025-01-01 00:00:00+00",
+            r.tenant,
+            r.object,
+            r.date,
+            r.object,
+            r.date,
+            r.grant,
+            r.currency.as_str(),
+            r.metrics.spend_micros,
+            r.metrics.impressions,
+            r.metrics.clicks,
+            r.metrics.conversions,
+            r.metrics.conversion_value_micros
+        );
+    }
+}
+
+/// COPYs `data` in pages into `table` (text format, formatted by `format`); returns the elapsed time.
+async fn copy_rows(
+    pool: &sqlx::PgPool,
+    table: &str,
+    data: &[ReportRow],
+    format: fn(&[ReportRow], &mut Vec<u8>),
+) -> Duration {
+    let started = Instant::now();
+    let mut conn = pool.acquire().await.expect("connection");
+    let mut copy = conn.copy_in_raw(&format!("COPY {table} FROM STDIN")).await.expect("copy in");
+    let mut buf = Vec::with_capacity(1 << 20);
+    for page in data.chunks(PAGE) {
+        buf.clear();
+        format(page, &mut buf);
+        copy.send(buf.as_slice()).await.expect("copy send");
+    }
+    copy.finish().await.expect("copy finish");
+    started.elapsed()
+}
+
+/// `rows` as owned pages of [`PAGE`], as a sync hands them over: built before a timed run, so that the
+/// figure is the store's work, not the bench's copying.
+fn pages(rows: &[ReportRow]) -> Vec<Vec<ReportRow>> {
+    rows.chunks(PAGE).map(<[ReportRow]>::to_vec).collect()
+}
+
+async fn upsert_all(store: &PgStore, tenant: &TenantId, pages: Vec<Vec<ReportRow>>) -> (usize, u64) {
     let mut inserted = 0;
     let mut written = 0;
-    for (i, page) in rows.chunks(PAGE).enumerate() {
+    for (i, page) in pages.into_iter().enumerate() {
         let checkpoint = page.first().map(|r| SyncCheckpoint {
             tenant: tenant.clone(),
             grant: r.grant.clone(),
@@ -110,19 +163,54 @@ async fn upsert_all(store: &PgStore, tenant: &TenantId, rows: &[ReportRow]) -> (
             watermark: None,
             updated_at: T0,
         });
+        written += page.len();
         let counts = store
             .upsert_report_rows(IngestBatch {
                 tenant: tenant.clone(),
-                records: page.to_vec(),
+                records: page,
                 checkpoint,
                 audit: vec![event(i)],
             })
             .await
             .expect("upsert");
         inserted += counts.inserted;
-        written += page.len();
     }
     (written, inserted)
+}
+
+/// The machine's load average over the last minute (`/proc/loadavg`), to read each figure by: other work
+/// on the machine slows both sides of a ratio, but not always equally.
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "n/a".to_owned())
+}
+
+/// CPU seconds (user and system) the server's backends for this database have used so far, when the server
+/// runs on this machine and `/proc` shows its processes (else `None`). Unlike wall time it does not grow
+/// when other processes take the CPU, so the two sides' server work compares on a shared machine.
+/// Assumes the usual 100 clock ticks per second.
+async fn server_cpu(pool: &sqlx::PgPool) -> Option<f64> {
+    let pids: Vec<(i32,)> = sqlx::query_as(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'",
+    )
+    .fetch_all(pool)
+    .await
+    .ok()?;
+    let mut ticks = 0u64;
+    for (pid,) in pids {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Fields after the command name (in parentheses): state is the 3rd field, utime the 14th, stime the 15th.
+        let rest = stat.rsplit_once(')')?.1;
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        ticks += fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    }
+    Some(ticks as f64 / 100.0)
+}
+
+fn cpu_text(cpu: Option<f64>) -> String {
+    cpu.map_or_else(|| "n/a".to_owned(), |s| format!("{s:.2} s"))
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -164,41 +252,60 @@ async fn main() {
     .execute(&pool)
     .await
     .expect("baseline table");
+    // For reference, not a target: the same COPY into a table with `report_rows`'s columns, keys and
+    // indexes (as its owner, so without row-level security): what the schema alone costs per row.
+    sqlx::raw_sql("CREATE TABLE copy_indexed (LIKE report_rows INCLUDING ALL)")
+        .execute(&pool)
+        .await
+        .expect("indexed copy table");
+    let mut best_indexed = Duration::MAX;
     let (mut best_copy, mut best_upsert) = (Duration::MAX, Duration::MAX);
+    let (mut copy_cpu, mut upsert_cpu) = (None::<f64>, None::<f64>);
     let mut written = 0;
     for round in 1..=rounds {
-        sqlx::raw_sql("TRUNCATE copy_baseline; TRUNCATE report_rows").execute(&pool).await.expect("truncate");
+        sqlx::raw_sql("TRUNCATE copy_baseline; TRUNCATE copy_indexed; TRUNCATE report_rows")
+            .execute(&pool)
+            .await
+            .expect("truncate");
+        let owned = pages(&data);
+        let load_before = load();
+        let cpu_before = server_cpu(&pool).await;
+        let copy_time = copy_rows(&pool, "copy_baseline", &data, copy_text).await;
+        let cpu_between = server_cpu(&pool).await;
         let started = Instant::now();
-        {
-            let mut conn = pool.acquire().await.expect("connection");
-            let mut copy = conn.copy_in_raw("COPY copy_baseline FROM STDIN").await.expect("copy in");
-            let mut buf = Vec::with_capacity(1 << 20);
-            for page in data.chunks(PAGE) {
-                buf.clear();
-                copy_text(page, &mut buf);
-                copy.send(buf.as_slice()).await.expect("copy send");
-            }
-            copy.finish().await.expect("copy finish");
-        }
-        let copy_time = started.elapsed();
-        let started = Instant::now();
-        let (n, inserted) = upsert_all(&store, &tenant, &data).await;
+        let (n, inserted) = upsert_all(&store, &tenant, owned).await;
         let upsert_time = started.elapsed();
+        let cpu_after = server_cpu(&pool).await;
+        let indexed_time = copy_rows(&pool, "copy_indexed", &data, copy_keyed_text).await;
+        best_indexed = best_indexed.min(indexed_time);
         assert_eq!(inserted, n as u64, "every row is new");
         written = n;
+        let copy_round_cpu = cpu_before.zip(cpu_between).map(|(a, b)| b - a);
+        let upsert_round_cpu = cpu_between.zip(cpu_after).map(|(a, b)| b - a);
         println!(
-            "  round {round}: upsert {:.0} rows/s, COPY {:.0} rows/s, ratio {:.2}",
+            "  round {round}: upsert {:.0} rows/s, COPY {:.0} rows/s, ratio {:.2}; server CPU upsert {}, COPY {}; COPY into the indexed copy {:.0} rows/s; load {load_before} before, {} after",
             rate(n, upsert_time),
             rate(upsert_rows, copy_time),
-            copy_time.as_secs_f64() / upsert_time.as_secs_f64().max(1e-9)
+            copy_time.as_secs_f64() / upsert_time.as_secs_f64().max(1e-9),
+            cpu_text(upsert_round_cpu),
+            cpu_text(copy_round_cpu),
+            rate(upsert_rows, indexed_time),
+            load()
         );
-        best_copy = best_copy.min(copy_time);
-        best_upsert = best_upsert.min(upsert_time);
+        if copy_time < best_copy {
+            best_copy = copy_time;
+            copy_cpu = copy_round_cpu;
+        }
+        if upsert_time < best_upsert {
+            best_upsert = upsert_time;
+            upsert_cpu = upsert_round_cpu;
+        }
     }
     let copy_rate = rate(upsert_rows, best_copy);
     let upsert_rate = rate(written, best_upsert);
+    let owned = pages(&data);
     let started = Instant::now();
-    let (again, reinserted) = upsert_all(&store, &tenant, &data).await;
+    let (again, reinserted) = upsert_all(&store, &tenant, owned).await;
     let reupsert_rate = rate(again, started.elapsed());
     assert_eq!(reinserted, 0, "re-ingesting inserts nothing");
     let ratio = upsert_rate / copy_rate;
@@ -206,6 +313,19 @@ async fn main() {
         "upsert report rows: {written} rows, best of {rounds} rounds {upsert_rate:.0} rows/s (target 100000: {}); raw COPY into an unindexed table, best of {rounds} {copy_rate:.0} rows/s; ratio {ratio:.2} (target 0.50: {}); re-upsert of the same rows {reupsert_rate:.0} rows/s",
         verdict(upsert_rate >= 100_000.0),
         verdict(ratio >= 0.5)
+    );
+    let indexed_rate = rate(upsert_rows, best_indexed);
+    println!(
+        "  reference: COPY into a copy of report_rows with its keys and indexes (as owner, no row-level security), best of {rounds} {indexed_rate:.0} rows/s, {:.2}x the unindexed COPY; upsert/that {:.2}",
+        indexed_rate / copy_rate,
+        upsert_rate / indexed_rate
+    );
+    println!(
+        "  server CPU of those best rounds: upsert {}, COPY {}{}; load {}",
+        cpu_text(upsert_cpu),
+        cpu_text(copy_cpu),
+        upsert_cpu.zip(copy_cpu).map(|(u, c)| format!(" (ratio {:.2})", c / u.max(1e-9))).unwrap_or_default(),
+        load()
     );
 
     // 2. Audit append in batches of 1,000.
@@ -237,8 +357,8 @@ async fn main() {
     // 4. Purge one tenant while another tenant reads.
     let doomed: TenantId = "bench-purge".parse().expect("tenant");
     let other: TenantId = "bench-other".parse().expect("tenant");
-    upsert_all(&store, &doomed, &rows(&doomed, 2, purge_rows)).await;
-    upsert_all(&store, &other, &rows(&other, 3, 20_000)).await;
+    upsert_all(&store, &doomed, pages(&rows(&doomed, 2, purge_rows))).await;
+    upsert_all(&store, &other, pages(&rows(&other, 3, 20_000))).await;
     sqlx::raw_sql("VACUUM ANALYZE report_rows").execute(&pool).await.expect("vacuum");
     let done = Arc::new(AtomicBool::new(false));
     let reader = {

@@ -47,6 +47,35 @@
 //! - Not changed: the BRIN index on `stored_at` costs about a tenth of the insert but serves retention
 //!   (`expired`) without a scan of the tenant's every row; the rows are already written in key order,
 //!   one statement per page; round trips are about ten per page, under 1 ms in all.
+//!
+//! Issue 3, second pass (PostgreSQL 15, the bench's 500,000 rows in pages of 5,000; server CPU from the
+//! backends' `/proc` times, which the stores bench now prints for both sides, on a machine with a load
+//! average of 5-6 on 2 cores, so every absolute figure is about twice the one above and only ratios taken
+//! in the same run compare). The figures on keys, order and indexes come from a server-side harness
+//! (a procedure inserting the bench's pages from column arrays, as plan 1 does, into variants of the table):
+//!
+//! - The schema is the limit, not this code. The bench now also COPYs the rows into a copy of
+//!   `report_rows` with its keys and indexes, as the owner (no row-level security): 0.29-0.33x the
+//!   unindexed `COPY`, and the upsert runs at 0.95-1.15x of that. Server CPU of the best rounds: unindexed
+//!   `COPY` 1.39-1.71 s, upsert 4.33-4.71 s (ratio 0.32-0.36).
+//! - Dropped, measured: a compact key `(tenant_id, row_key uuid)`, `row_key` a 128-bit hash of the natural
+//!   key. A plain insert of the same pages costs 4.26-4.62 s against 3.49-4.29 s with the text key (same
+//!   runs; the index is 31 MB instead of 58 MB, but the hash scatters every row over the whole tree where
+//!   the natural key keeps a page's rows in runs of adjacent keys), and reads in natural-key order would
+//!   need a sort of the tenant's rows. A 64-bit hash (`bigint`) was no better (3.59 s against 3.42 s).
+//!   What a B-tree insert costs is set by where the keys land: the same rows inserted in ascending key
+//!   order (each on the rightmost leaf) cost 2.42 s against 3.49 s, the heap alone 1.17-1.45 s.
+//! - Dropped, measured: `INSERT … ON CONFLICT … DO UPDATE … WHERE distinct` for new rows: 6.60 s (text
+//!   key) and 7.01 s (hash key) against 4.16 s for the plain insert in the same run (speculative insertion
+//!   per row). It stays the fallback for concurrent writers only.
+//! - Measured, kept: the BRIN index on `stored_at` adds 0.2-0.45 s (6-12 %); retention needs it. A
+//!   non-unique index costs what the primary key does (0.67 s against 0.62-0.66 s for 100,000 rows), so
+//!   the uniqueness check is not the cost. Fillfactor does not help an insert: a B-tree leaf split in the
+//!   middle of the tree is 50/50 whatever the setting, and a lower heap fillfactor only spreads new rows
+//!   over more pages.
+//! - So 0.5x the unindexed `COPY` takes fewer index entries per report row (for example one row per
+//!   object and month), a key whose ingest order is ascending, or a different baseline; not a cheaper
+//!   statement.
 
 use custodian_core::data::ReportRow;
 use custodian_core::ports::{StoreError, UpsertCounts};
