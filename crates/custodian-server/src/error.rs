@@ -8,10 +8,15 @@ use axum::response::{IntoResponse, Response};
 use custodian_core::authz::{Decision, Reason};
 use custodian_core::ports::StoreError;
 use custodian_core::service::ServiceError;
+use schemars::generate::SchemaGenerator;
+use schemars::{JsonSchema, Schema};
 use serde::Serialize;
 
 /// The stable error codes of the API. Clients match on these, never on messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+// The `ErrorCode` schema of `GET /v1/openapi.json` (the `code` of `Error`) is derived from this enum, with
+// the names `as_str` sends; the doc comments above and on each variant are its descriptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, JsonSchema)]
+#[schemars(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// 400: the request could not be read (malformed JSON, bad query or path).
     BadRequest,
@@ -121,10 +126,20 @@ pub(crate) struct ErrorDetail {
     pub(crate) detail: String,
 }
 
-#[derive(Serialize)]
+/// The error body as sent; its schema is the `Error` component of the OpenAPI document.
+#[derive(Serialize, JsonSchema)]
+#[schemars(rename = "Error")]
 struct Body<'a> {
+    /// The stable code: match on this.
+    #[schemars(with = "ErrorCode")]
     code: &'a str,
+    /// A safe, human-readable message (never a secret or a submitted value).
     message: &'a str,
+}
+
+/// A `$ref` to the error body's schema, registered with `generator` (for `GET /v1/openapi.json`).
+pub(crate) fn error_schema(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<Body<'static>>()
 }
 
 impl AppError {

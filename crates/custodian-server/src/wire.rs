@@ -9,6 +9,7 @@ use custodian_core::audit::{ActorRef, AuditEvent, AuditRecord, KeyOperation, Sec
 use custodian_core::personnel::{ApiKey, Person};
 use custodian_core::tenant::{Tenant, TenantStatus};
 use data_encoding::BASE32_NOPAD;
+use schemars::JsonSchema;
 use secrecy::SecretString;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Value, json};
@@ -45,33 +46,37 @@ pub(crate) fn optional_secret<'de, D: Deserializer<'de>>(
 // ---- requests ----
 
 /// `POST /v1/auth/login`.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginBody {
     pub(crate) email: String,
     #[serde(deserialize_with = "secret")]
+    #[schemars(with = "String")]
     pub(crate) password: SecretString,
     /// The current TOTP code; required whenever MFA is (ACC-2).
     #[serde(default, deserialize_with = "optional_secret")]
+    #[schemars(with = "Option<String>")]
     pub(crate) code: Option<SecretString>,
 }
 
 /// `POST /v1/auth/step-up`.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StepUpBody {
     #[serde(deserialize_with = "secret")]
+    #[schemars(with = "String")]
     pub(crate) code: SecretString,
 }
 
 /// `POST /v1/people`.
-#[derive(Deserialize)]
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreatePersonBody {
     pub(crate) email: String,
     #[serde(default)]
     pub(crate) display_name: Option<String>,
     #[serde(deserialize_with = "secret")]
+    #[schemars(with = "String")]
     pub(crate) password: SecretString,
     #[serde(default)]
     pub(crate) roles: Vec<String>,
@@ -103,7 +108,7 @@ impl fmt::Debug for CreatePersonBody {
 }
 
 /// `PUT /v1/people/{id}/access`: the complete new roles and tenant assignments.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AccessBody {
     pub(crate) roles: Vec<String>,
@@ -111,7 +116,7 @@ pub(crate) struct AccessBody {
 }
 
 /// `POST /v1/api-keys`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateApiKeyBody {
     pub(crate) name: String,
@@ -122,7 +127,7 @@ pub(crate) struct CreateApiKeyBody {
 }
 
 /// `POST /v1/tenants`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateTenantBody {
     pub(crate) id: String,
@@ -133,7 +138,7 @@ pub(crate) struct CreateTenantBody {
 }
 
 /// `POST /v1/tenants/{id}/contacts`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateContactBody {
     pub(crate) name: String,
@@ -145,7 +150,7 @@ pub(crate) struct CreateContactBody {
 }
 
 /// `GET /v1/tenants/{id}/audit` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AuditQuery {
     #[serde(default)]

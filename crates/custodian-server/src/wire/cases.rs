@@ -11,6 +11,7 @@ use custodian_core::retention::{
 use custodian_core::rights::{RightsKind, RightsRequest};
 use custodian_core::service::IncidentAssessment;
 use data_encoding::HEXLOWER;
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -21,7 +22,7 @@ use super::ts;
 /// One field change of a campaign change request. `to` (and `from`, what the proposer saw, if known) is a
 /// status name for `status`, an amount in micros for `daily_budget`, `lifetime_budget` and `bid`, and
 /// `{"start": rfc 3339, "end": rfc 3339 or null}` for `schedule`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FieldChangeBody {
     pub(crate) field: String,
@@ -32,7 +33,7 @@ pub(crate) struct FieldChangeBody {
 
 /// The exact diff of a change: the account (`AccountRef` key, e.g. `meta:act_1`), the campaign and the
 /// field changes.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DiffBody {
     pub(crate) account: String,
@@ -41,7 +42,7 @@ pub(crate) struct DiffBody {
 }
 
 /// `POST /v1/tenants/{id}/changes`: propose `diff` under `grant` (CAM-1).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ProposeChangeBody {
     pub(crate) grant: String,
@@ -51,7 +52,7 @@ pub(crate) struct ProposeChangeBody {
 
 /// `POST /v1/tenants/{id}/retention/holds` (RET-5). `scope` is `tenant`, `grant:<grant id>` or
 /// `class:<data class>`; `ends_at` is RFC 3339.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct HoldBody {
     pub(crate) scope: String,
@@ -61,7 +62,7 @@ pub(crate) struct HoldBody {
 
 /// `POST /v1/tenants/{id}/rights` (RGT-2). `kind`: access, correction, portability, restriction, objection
 /// (with `purpose`) or deletion; `regime`: gdpr or ccpa; `received_at` (RFC 3339) defaults to now.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OpenRightsBody {
     pub(crate) kind: String,
@@ -74,7 +75,7 @@ pub(crate) struct OpenRightsBody {
 
 /// `POST /v1/tenants/{id}/rights/{rid}/update`: `action` acknowledge, extend (`reason`, `new_due`),
 /// complete or reject (`reason`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct UpdateRightsBody {
     pub(crate) action: String,
@@ -86,7 +87,7 @@ pub(crate) struct UpdateRightsBody {
 
 /// `GET /v1/tenants/{id}/rights/export` query: `format` json (default) or csv; with csv, `file` names one
 /// of the files (`orders`, `order_lines`, `report_rows`, `campaigns`, `stock`, `contacts`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ExportQuery {
     #[serde(default)]
@@ -96,7 +97,7 @@ pub(crate) struct ExportQuery {
 }
 
 /// `POST /v1/tenants/{id}/incidents` (INC-1): isolates the tenant, or only the listed grants of it.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OpenIncidentBody {
     pub(crate) severity: String,
@@ -106,7 +107,7 @@ pub(crate) struct OpenIncidentBody {
 }
 
 /// `POST .../incidents/{iid}/assess`: the window (RFC 3339, inclusive).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AssessBody {
     pub(crate) from: String,
@@ -114,7 +115,7 @@ pub(crate) struct AssessBody {
 }
 
 /// `POST .../incidents/{iid}/notify`: the affected client is the path's tenant; `platforms` adds partners.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NotifyBody {
     #[serde(default)]
@@ -122,14 +123,14 @@ pub(crate) struct NotifyBody {
 }
 
 /// `POST .../incidents/{iid}/remediate`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RemediateBody {
     pub(crate) action: String,
 }
 
 /// `POST .../incidents/{iid}/close`: the post-incident review.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CloseIncidentBody {
     pub(crate) review: String,

@@ -9,6 +9,7 @@ use custodian_core::grant::{Grant, RevocationCause};
 use custodian_core::ports::SyncCheckpoint;
 use custodian_core::retention::{DeletionCause, DeletionReceipt};
 use custodian_core::service::{OrderView, SyncReport};
+use schemars::JsonSchema;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -19,7 +20,7 @@ use super::ts;
 /// `POST /v1/tenants/{id}/grants`: start connecting a platform (AUTH-4: consent asks only for the scopes
 /// of `tasks`). `pii` switches buyer PII on for the grant (MIN-2; commerce platforms only) and adds the
 /// `read_buyer_pii` task.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ConnectBody {
     pub(crate) platform: String,
@@ -29,7 +30,7 @@ pub(crate) struct ConnectBody {
 }
 
 /// `PUT /v1/tenants/{id}/grants/{grant}/pii`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PiiBody {
     pub(crate) enabled: bool,
@@ -39,7 +40,7 @@ pub(crate) struct PiiBody {
 /// account of the grant's evidence, `kinds` to what the platform offers (`reporting` on ad platforms,
 /// `orders` and `stock` on commerce platforms), the report window to the last 28 days at `campaign`
 /// level, the order window to "since the last run (or 30 days) until now" (before the platform's data delay).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SyncBody {
     #[serde(default)]
@@ -64,7 +65,7 @@ pub(crate) struct SyncBody {
 }
 
 /// The query of `GET /v1/tenants/{id}/report-rows|campaigns|orders|stock`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DatasetParams {
     #[serde(default)]
@@ -86,6 +87,26 @@ pub(crate) struct DatasetParams {
     /// Orders only: open buyer PII (needs `pii_read`, and is audited on its own, MIN-2, AUD-1).
     #[serde(default)]
     pub(crate) with_pii: Option<bool>,
+}
+
+/// The query of `GET /v1/oauth/{platform}/callback` as the platforms send it. Documentation only: the
+/// handler reads the query as pairs and ignores parameters it does not know. `state` is the one the
+/// connect answered; the code comes as `code`, `auth_code` (TikTok ads) or `spapi_oauth_code` (Amazon,
+/// with `selling_partner_id`); a declined consent comes as `error`.
+#[derive(Debug, JsonSchema)]
+#[expect(dead_code, reason = "describes the callback's query for `GET /v1/openapi.json`; never built")]
+pub(crate) struct CallbackParams {
+    /// The anti-forgery state of a pending connect (one use, an hour).
+    pub(crate) state: String,
+    pub(crate) code: Option<String>,
+    /// TikTok ads' name for the code.
+    pub(crate) auth_code: Option<String>,
+    /// Amazon's name for the code.
+    pub(crate) spapi_oauth_code: Option<String>,
+    /// Amazon only: whose authorization it is.
+    pub(crate) selling_partner_id: Option<String>,
+    /// The platform's answer when consent was not given.
+    pub(crate) error: Option<String>,
 }
 
 // ---- responses ----

@@ -13,6 +13,7 @@
 //! - `changes`, `retention`, `rights`, `incidents`: change requests (four eyes, step-up, execution with
 //!   read-back), retention sweeps, holds and receipts, rights requests, exports, deletion and offboarding,
 //!   incidents from opening to closing; each with its failure matrix.
+//! - `openapi`: `GET /v1/openapi.json` matches the router, resolves, and names every error code.
 //! - `secrets`: passwords, TOTP secrets, tokens and keys never in responses (but the one-time reveal),
 //!   never in logs, never in the audit trail.
 
@@ -35,6 +36,8 @@ mod grants;
 mod incidents;
 #[cfg(test)]
 mod matrix;
+#[cfg(test)]
+mod openapi;
 #[cfg(test)]
 mod ops;
 #[cfg(test)]
