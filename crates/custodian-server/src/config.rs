@@ -25,6 +25,20 @@
 //! | `CUSTODIAN_NOTIFY_WEBHOOK_URL` | where alerts are posted |
 //! | `CUSTODIAN_<P>_CLIENT_ID`, `CUSTODIAN_<P>_CLIENT_SECRET`, `CUSTODIAN_<P>_WEBHOOK_SECRET`, `CUSTODIAN_<P>_BASE_URL` | platform `<P>` = `META`, `TIKTOK`, `TIKTOK_SHOP`, `AMAZON`, `EBAY` |
 //! | `CUSTODIAN_TIKTOK_SHOP_SERVICE_ID`, `CUSTODIAN_AMAZON_APPLICATION_ID`, `CUSTODIAN_EBAY_RU_NAME` | the platform-only app ids (`service_id`, `application_id`, `ru_name` in the platform's table; each refused on other platforms) |
+//!
+//! Background work (file only, section `[worker]`; see [`WorkerConfig`]): the scheduler's slot and how often
+//! each kind of scheduled job falls due, in seconds. Every process on one database should use the same
+//! values (slots are counted from the Unix epoch, so equal settings give equal slots everywhere).
+//!
+//! | key | default | bounds | meaning |
+//! |---|---|---|---|
+//! | `tick_seconds` | 300 | 1 ..= 3600 | the slot length: how often the scheduler runs |
+//! | `sync_every_seconds` | 3600 | 1 ..= 2592000 | scheduled sync of every active grant |
+//! | `validate_every_seconds` | 21600 | 1 ..= 86400 | token health of every grant (AUTH-2: within 24 h) |
+//! | `retention_every_seconds` | 86400 | 1 ..= 2592000 | retention sweep of every tenant (RET-4) |
+//! | `monitor_every_seconds` | 900 | 1 ..= 86400 | the MON-1 detectors |
+//!
+//! An interval shorter than the slot runs once per slot.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -90,6 +104,7 @@ pub struct Config {
     pub outbound: OutboundConfig,
     pub platforms: BTreeMap<Platform, PlatformConfig>,
     pub notifier: NotifierConfig,
+    pub worker: WorkerConfig,
     pub source: Source,
 }
 
@@ -225,6 +240,43 @@ impl fmt::Debug for PlatformConfig {
             .field("application_id", &self.application_id)
             .field("ru_name", &self.ru_name)
             .finish()
+    }
+}
+
+/// The background worker's schedule (`[worker]`), in seconds; see the module documentation for bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerConfig {
+    /// The slot length: how often the scheduler runs. Default 300; 1 ..= 3600.
+    pub tick_seconds: u32,
+    /// Scheduled sync of every active grant. Default 3600.
+    pub sync_every_seconds: u32,
+    /// Token health of every active or in-review grant (AUTH-2). Default 21600; at most 86400 (the 24 h
+    /// freshness window).
+    pub validate_every_seconds: u32,
+    /// Retention sweep of every active tenant (RET-4). Default 86400.
+    pub retention_every_seconds: u32,
+    /// The MON-1 detectors. Default 900; at most 86400.
+    pub monitor_every_seconds: u32,
+}
+
+impl WorkerConfig {
+    /// The largest slot: the scheduler runs at least hourly.
+    pub const MAX_TICK_SECONDS: u32 = 3600;
+    /// The longest sync and retention interval: 30 days.
+    pub const MAX_INTERVAL_SECONDS: u32 = 30 * 24 * 3600;
+    /// The longest validate and monitor interval: one day (AUTH-2's freshness window).
+    pub const MAX_DAILY_SECONDS: u32 = 24 * 3600;
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            tick_seconds: 300,
+            sync_every_seconds: 3600,
+            validate_every_seconds: 6 * 3600,
+            retention_every_seconds: 24 * 3600,
+            monitor_every_seconds: 900,
+        }
     }
 }
 

@@ -291,14 +291,15 @@ impl Runtime {
         &self.store
     }
 
-    /// The background worker of this process over the store's job queue, with the default intervals;
+    /// The background worker of this process over the store's job queue, on the configured schedule
+    /// (`[worker]`: slot length and intervals; the other settings are [`WorkerSettings`]' defaults);
     /// `addr` (the listening address) and the process id name it in leases.
     pub fn worker(&self, addr: Option<SocketAddr>) -> Worker {
         let id = match addr {
             Some(addr) => format!("serve-{}-{addr}", std::process::id()),
             None => format!("serve-{}", std::process::id()),
         };
-        Worker::new(self.state.services().clone(), self.store.jobs.clone(), id, WorkerSettings::default())
+        Worker::new(self.state.services().clone(), self.store.jobs.clone(), id, worker_settings(&self.config))
     }
 
     /// The whole HTTP API.
@@ -310,6 +311,20 @@ impl Runtime {
     /// to the state is dropped.
     pub async fn close(self) {
         self.store.close().await;
+    }
+}
+
+/// The worker settings of `config`: its `[worker]` schedule over [`WorkerSettings`]' defaults.
+pub fn worker_settings(config: &Config) -> WorkerSettings {
+    let seconds = |s: u32| time::Duration::seconds(i64::from(s));
+    let schedule = &config.worker;
+    WorkerSettings {
+        tick: seconds(schedule.tick_seconds),
+        sync_every: seconds(schedule.sync_every_seconds),
+        validate_every: seconds(schedule.validate_every_seconds),
+        retention_every: seconds(schedule.retention_every_seconds),
+        monitor_every: seconds(schedule.monitor_every_seconds),
+        ..WorkerSettings::default()
     }
 }
 

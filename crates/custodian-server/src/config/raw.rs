@@ -12,7 +12,8 @@ use serde::Deserialize;
 
 use super::{
     Config, ConfigError, DEFAULT_DATA_DIR, DEFAULT_LISTEN, FileSecret, MasterKeySource, NotifierConfig,
-    OutboundConfig, PlatformConfig, SecretsConfig, SecurityConfig, Source, StoreConfig, env_prefix,
+    OutboundConfig, PlatformConfig, SecretsConfig, SecurityConfig, Source, StoreConfig, WorkerConfig,
+    env_prefix,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -32,6 +33,8 @@ pub(super) struct RawConfig {
     platforms: BTreeMap<String, RawPlatform>,
     #[serde(default)]
     notifier: RawNotifier,
+    #[serde(default)]
+    worker: RawWorker,
 }
 
 #[derive(Debug, Deserialize)]
@@ -84,6 +87,16 @@ struct RawNotifier {
     webhook_url: Option<String>,
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWorker {
+    tick_seconds: Option<u32>,
+    sync_every_seconds: Option<u32>,
+    validate_every_seconds: Option<u32>,
+    retention_every_seconds: Option<u32>,
+    monitor_every_seconds: Option<u32>,
+}
+
 /// Parses the TOML text; the error names the line and key, not the values.
 pub(super) fn parse(text: &str) -> Result<RawConfig, String> {
     toml::from_str(text).map_err(|error| {
@@ -112,6 +125,50 @@ fn secret(env: &BTreeMap<String, String>, key: &str) -> Option<SecretString> {
 
 fn nonzero(key: &str, value: u32) -> Result<u32, ConfigError> {
     if value == 0 { Err(ConfigError::invalid(key, "must be at least 1")) } else { Ok(value) }
+}
+
+/// `value` (or `default`) within `1 ..= max`.
+fn bounded(key: &str, value: Option<u32>, default: u32, max: u32) -> Result<u32, ConfigError> {
+    let value = nonzero(key, value.unwrap_or(default))?;
+    if value > max { Err(ConfigError::invalid(key, format!("must be at most {max}"))) } else { Ok(value) }
+}
+
+fn resolve_worker(raw: RawWorker) -> Result<WorkerConfig, ConfigError> {
+    let d = WorkerConfig::default();
+    let long = WorkerConfig::MAX_INTERVAL_SECONDS;
+    let daily = WorkerConfig::MAX_DAILY_SECONDS;
+    Ok(WorkerConfig {
+        tick_seconds: bounded(
+            "worker.tick_seconds",
+            raw.tick_seconds,
+            d.tick_seconds,
+            WorkerConfig::MAX_TICK_SECONDS,
+        )?,
+        sync_every_seconds: bounded(
+            "worker.sync_every_seconds",
+            raw.sync_every_seconds,
+            d.sync_every_seconds,
+            long,
+        )?,
+        validate_every_seconds: bounded(
+            "worker.validate_every_seconds",
+            raw.validate_every_seconds,
+            d.validate_every_seconds,
+            daily,
+        )?,
+        retention_every_seconds: bounded(
+            "worker.retention_every_seconds",
+            raw.retention_every_seconds,
+            d.retention_every_seconds,
+            long,
+        )?,
+        monitor_every_seconds: bounded(
+            "worker.monitor_every_seconds",
+            raw.monitor_every_seconds,
+            d.monitor_every_seconds,
+            daily,
+        )?,
+    })
 }
 
 /// Applies the environment over the file and fills in defaults.
@@ -202,6 +259,8 @@ pub(super) fn resolve(raw: RawConfig, env: &BTreeMap<String, String>) -> Result<
         webhook_url: var(env, "CUSTODIAN_NOTIFY_WEBHOOK_URL").map(str::to_owned).or(raw.notifier.webhook_url),
     };
 
+    let worker = resolve_worker(raw.worker)?;
+
     Ok(Config {
         environment,
         listen,
@@ -213,6 +272,7 @@ pub(super) fn resolve(raw: RawConfig, env: &BTreeMap<String, String>) -> Result<
         outbound,
         platforms,
         notifier,
+        worker,
         source: Source::Given,
     })
 }

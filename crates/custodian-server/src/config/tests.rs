@@ -294,3 +294,77 @@ fn platform_app_ids_are_refused_on_other_platforms_and_blank() {
     // An app id without the client credentials still needs them.
     check_err(None, &[("CUSTODIAN_EBAY_RU_NAME", "x")], "`platforms.ebay`: needs both");
 }
+
+#[test]
+fn the_worker_schedule_defaults_to_the_worker_settings_defaults() {
+    let config = Config::defaults().unwrap();
+    assert_eq!(config.worker, WorkerConfig::default());
+    assert_eq!(config.worker.tick_seconds, 300);
+    let settings = crate::runtime::worker_settings(&config);
+    let defaults = crate::worker::WorkerSettings::default();
+    assert_eq!(settings.tick, defaults.tick);
+    assert_eq!(settings.sync_every, defaults.sync_every);
+    assert_eq!(settings.validate_every, defaults.validate_every);
+    assert_eq!(settings.retention_every, defaults.retention_every);
+    assert_eq!(settings.monitor_every, defaults.monitor_every);
+}
+
+#[test]
+fn the_worker_schedule_comes_from_the_file_and_reaches_the_worker_settings() {
+    let text = r#"
+        [worker]
+        tick_seconds = 1
+        sync_every_seconds = 2
+        validate_every_seconds = 3
+        retention_every_seconds = 4
+        monitor_every_seconds = 5
+    "#;
+    let config = load(Some(text), &[]).unwrap();
+    assert_eq!(
+        config.worker,
+        WorkerConfig {
+            tick_seconds: 1,
+            sync_every_seconds: 2,
+            validate_every_seconds: 3,
+            retention_every_seconds: 4,
+            monitor_every_seconds: 5,
+        }
+    );
+    let settings = crate::runtime::worker_settings(&config);
+    assert_eq!(settings.tick, time::Duration::seconds(1));
+    assert_eq!(settings.sync_every, time::Duration::seconds(2));
+    assert_eq!(settings.validate_every, time::Duration::seconds(3));
+    assert_eq!(settings.retention_every, time::Duration::seconds(4));
+    assert_eq!(settings.monitor_every, time::Duration::seconds(5));
+    // What the file leaves out keeps its default.
+    let config = load(Some("[worker]\ntick_seconds = 3600\n"), &[]).unwrap();
+    assert_eq!(config.worker, WorkerConfig { tick_seconds: 3600, ..WorkerConfig::default() });
+}
+
+#[test]
+fn the_worker_schedule_is_refused_out_of_bounds() {
+    check_err(Some("[worker]\ntick_seconds = 0\n"), &[], "`worker.tick_seconds`: must be at least 1");
+    check_err(Some("[worker]\ntick_seconds = 3601\n"), &[], "`worker.tick_seconds`: must be at most 3600");
+    check_err(
+        Some("[worker]\nsync_every_seconds = 0\n"),
+        &[],
+        "`worker.sync_every_seconds`: must be at least 1",
+    );
+    check_err(
+        Some("[worker]\nsync_every_seconds = 2592001\n"),
+        &[],
+        "`worker.sync_every_seconds`: must be at most 2592000",
+    );
+    // AUTH-2: token health at least daily.
+    check_err(
+        Some("[worker]\nvalidate_every_seconds = 86401\n"),
+        &[],
+        "`worker.validate_every_seconds`: must be at most 86400",
+    );
+    check_err(Some("[worker]\nretention_every_seconds = 0\n"), &[], "`worker.retention_every_seconds`");
+    check_err(Some("[worker]\nmonitor_every_seconds = 86401\n"), &[], "`worker.monitor_every_seconds`");
+    // Not a number, negative, unknown keys: refused by the parser.
+    check_err(Some("[worker]\ntick_seconds = \"soon\"\n"), &[], "expected u32");
+    check_err(Some("[worker]\ntick_seconds = -1\n"), &[], "expected u32");
+    check_err(Some("[worker]\ntick = 5\n"), &[], "unknown field `tick`");
+}
