@@ -161,103 +161,22 @@ pub(crate) async fn verify_all(
     Ok(reports)
 }
 
-/// One simulated platform: its prefix, the base URLs `custodian` takes for it, and the simulated app's
-/// registration (public test values of the simulator, not secrets of any real app).
-pub(crate) struct SimPlatform {
-    pub(crate) name: &'static str,
-    pub(crate) prefix: &'static str,
-    pub(crate) base_urls: Vec<(&'static str, String)>,
-    pub(crate) client_id: &'static str,
-    pub(crate) client_secret: &'static str,
-    /// The platform-only app id (`service_id`, `application_id`, `ru_name`) where there is one.
-    pub(crate) app_id: Option<(&'static str, &'static str)>,
-}
-
-/// The five platforms of a simulator at `base`.
-pub(crate) fn sim_platforms(base: &str) -> Vec<SimPlatform> {
-    use custodian_sim::{amazon, ebay, meta, tiktok, tiktok_shop};
-    vec![
-        SimPlatform {
-            name: "meta",
-            prefix: "/meta",
-            base_urls: vec![("api", format!("{base}/meta/graph")), ("www", format!("{base}/meta/www"))],
-            client_id: meta::APP_ID,
-            client_secret: meta::APP_SECRET,
-            app_id: None,
-        },
-        SimPlatform {
-            name: "tiktok",
-            prefix: "/tiktok",
-            base_urls: vec![
-                ("api", format!("{base}/tiktok")),
-                ("auth", format!("{base}/tiktok/portal/auth")),
-            ],
-            client_id: tiktok::APP_ID,
-            client_secret: tiktok::APP_SECRET,
-            app_id: None,
-        },
-        SimPlatform {
-            name: "tiktok-shop",
-            prefix: "/tiktok-shop",
-            base_urls: vec![
-                ("api", format!("{base}/tiktok-shop/open-api")),
-                ("auth", format!("{base}/tiktok-shop/auth")),
-                ("authorize", format!("{base}/tiktok-shop/services/open/authorize")),
-            ],
-            client_id: tiktok_shop::APP_KEY,
-            client_secret: tiktok_shop::APP_SECRET,
-            app_id: Some(("service_id", tiktok_shop::SERVICE_ID)),
-        },
-        SimPlatform {
-            name: "amazon",
-            prefix: "/amazon",
-            base_urls: vec![
-                ("api", format!("{base}/amazon/sp-api")),
-                ("lwa", format!("{base}/amazon/lwa")),
-                ("consent", format!("{base}/amazon/sellercentral")),
-            ],
-            client_id: amazon::CLIENT_ID,
-            client_secret: amazon::CLIENT_SECRET,
-            app_id: Some(("application_id", amazon::APPLICATION_ID)),
-        },
-        SimPlatform {
-            name: "ebay",
-            prefix: "/ebay",
-            base_urls: vec![("api", format!("{base}/ebay/api")), ("auth", format!("{base}/ebay/auth"))],
-            client_id: ebay::CLIENT_ID,
-            client_secret: ebay::CLIENT_SECRET,
-            app_id: Some(("ru_name", ebay::RU_NAME)),
-        },
-    ]
-}
-
-/// A configuration fragment pointing `custodian` at the simulator.
-pub(crate) fn sim_toml(platforms: &[SimPlatform]) -> String {
-    let mut text = String::from("[outbound]\nallow_plain_http_loopback = true\n");
-    for p in platforms {
-        let urls: Vec<String> = p.base_urls.iter().map(|(k, v)| format!("{k} = \"{v}\"")).collect();
-        let _ = write!(
-            text,
-            "\n[platforms.{}]\nclient_id = \"{}\"\nclient_secret = \"{}\"\nbase_urls = {{ {} }}\n",
-            p.name,
-            p.client_id,
-            p.client_secret,
-            urls.join(", ")
-        );
-        if let Some((key, value)) = p.app_id {
-            let _ = writeln!(text, "{key} = \"{value}\"");
-        }
-    }
-    text
-}
+// The simulator wiring lives in the library, shared with `custodian demo` and the end-to-end tests.
+pub(crate) use custodian_cli::{sim_config, sim_platforms, sim_toml};
 
 /// `custodian sim`: the simulator until Ctrl-C or SIGTERM.
-pub(crate) async fn sim(out: &Output, listen: SocketAddr, seed: u64) -> anyhow::Result<ExitCode> {
+/// With `redirect_to` (a custodian server's public URL) the consent pages send the browser back to its
+/// OAuth callbacks; without, to the simulator's built-in registrations.
+pub(crate) async fn sim(
+    out: &Output,
+    listen: SocketAddr,
+    seed: u64,
+    redirect_to: Option<&str>,
+) -> anyhow::Result<ExitCode> {
     let shutdown = runtime::shutdown_signal()?;
-    let running = Sim::new(SimConfig { seed, ..SimConfig::default() })
-        .start(listen)
-        .await
-        .context("cannot start the simulator")?;
+    let config =
+        redirect_to.map_or_else(|| SimConfig { seed, ..SimConfig::default() }, |url| sim_config(seed, url));
+    let running = Sim::new(config).start(listen).await.context("cannot start the simulator")?;
     let base = running.base_url().to_owned();
     let platforms = sim_platforms(&base);
     let json_platforms: serde_json::Map<String, Value> = platforms

@@ -8,6 +8,9 @@
 // `cfg(test)` marks the helpers as test code for clippy (`allow-unwrap-in-tests`, `allow-panic-in-tests`).
 #![cfg(test)]
 
+mod admin;
+mod bao;
+mod e2e;
 mod support;
 
 use std::time::Duration;
@@ -251,8 +254,9 @@ fn demo_runs_the_whole_story_and_summarizes_it() {
     assert!(demo["intact"] == true && demo["records"].as_u64().unwrap() > 10, "{demo}");
 
     // Progress: each step on standard error; the admin's password and TOTP secret never printed.
-    for step in 1..=11 {
-        assert!(out.stderr.contains(&format!("[{step}/11] ")), "{}", out.stderr);
+    let steps = custodian_cli::story::STEPS + 4;
+    for step in 1..=steps {
+        assert!(out.stderr.contains(&format!("[{step}/{steps}] ")), "{}", out.stderr);
     }
     assert!(!out.stderr.contains("Demo-Password") && !out.stdout.contains("Demo-Password"));
     // Nothing left behind: the temporary data directory is gone.
