@@ -34,7 +34,7 @@ use custodian_core::ports::{
 use custodian_core::retention::RecordMeta;
 use custodian_core::tenant::TenantId;
 use futures::future::BoxFuture;
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, Transaction};
 use time::{Date, OffsetDateTime, Time, UtcOffset};
 
 use crate::check::{self, MAX_CURSOR_BYTES, parse};
@@ -127,6 +127,33 @@ fn dedupe<T: Record>(records: Vec<T>) -> (Vec<String>, Vec<T>, UpsertCounts) {
 }
 
 impl PgStore {
+    /// [`PgStore::begin`] for a page read (`report_rows`, `campaigns`, `orders`, `stock`), with sorts off,
+    /// in the same round trip.
+    ///
+    /// A page is `ORDER BY natural_key OFFSET … LIMIT …` of one tenant, which the primary key
+    /// `(tenant_id, natural_key)` serves in order: an index scan that stops after `offset + limit` rows.
+    /// The planner picks it only when it expects the tenant to have many rows; when it expects few (a
+    /// table not yet analyzed after its first ingests: 0.5 % of the rows guessed; a generic plan, which
+    /// assumes the average tenant; statistics older than the tenant's growth) it reads every row of the
+    /// tenant by a bitmap scan and sorts them for the page instead. Measured on the load bench's 10,000
+    /// rows of one tenant before the first `ANALYZE`: 10-12 ms per page against 0.1 ms, about 190 pages/s
+    /// on 2 cores. Without sorts the page query has the ordered scan alone (an order's lines are
+    /// aggregated in line order inside the aggregate, not by a sort). Row-level security is unchanged:
+    /// its policy is a one-time filter on `custodian.tenant`, evaluated once per statement.
+    async fn begin_read(&self, tenant: &str) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(error::store)?;
+        sqlx::query(
+            "SELECT set_config('role', $1, true), set_config('custodian.tenant', $2, true),
+                set_config('enable_sort', 'off', true)",
+        )
+        .bind(crate::APP_ROLE)
+        .bind(tenant)
+        .execute(&mut *tx)
+        .await
+        .map_err(error::store)?;
+        Ok(tx)
+    }
+
     async fn ingest<T: Record>(&self, batch: IngestBatch<T>) -> Result<UpsertCounts, StoreError> {
         let IngestBatch { tenant, records, checkpoint, audit } = batch;
         if let Some(other) = records.iter().find(|r| r.tenant() != &tenant) {
@@ -241,7 +268,7 @@ impl DatasetStore for PgStore {
 
     async fn report_rows(&self, query: &DatasetQuery) -> Result<Vec<ReportRow>, StoreError> {
         let filters = Filters::of(query)?;
-        let mut tx = self.begin(&filters.tenant).await?;
+        let mut tx = self.begin_read(&filters.tenant).await?;
         let rows = records::read_report_rows(&mut tx, &filters).await?;
         tx.commit().await.map_err(error::store)?;
         Ok(rows)
@@ -249,7 +276,7 @@ impl DatasetStore for PgStore {
 
     async fn campaigns(&self, query: &DatasetQuery) -> Result<Vec<Campaign>, StoreError> {
         let filters = Filters::of(query)?;
-        let mut tx = self.begin(&filters.tenant).await?;
+        let mut tx = self.begin_read(&filters.tenant).await?;
         let rows = records::read_campaigns(&mut tx, &filters).await?;
         tx.commit().await.map_err(error::store)?;
         Ok(rows)
@@ -257,7 +284,7 @@ impl DatasetStore for PgStore {
 
     async fn orders(&self, query: &DatasetQuery) -> Result<Vec<Order>, StoreError> {
         let filters = Filters::of(query)?;
-        let mut tx = self.begin(&filters.tenant).await?;
+        let mut tx = self.begin_read(&filters.tenant).await?;
         let rows = records::read_orders(&mut tx, &filters).await?;
         tx.commit().await.map_err(error::store)?;
         Ok(rows)
@@ -265,7 +292,7 @@ impl DatasetStore for PgStore {
 
     async fn stock(&self, query: &DatasetQuery) -> Result<Vec<StockLevel>, StoreError> {
         let filters = Filters::of(query)?;
-        let mut tx = self.begin(&filters.tenant).await?;
+        let mut tx = self.begin_read(&filters.tenant).await?;
         let rows = records::read_stock(&mut tx, &filters).await?;
         tx.commit().await.map_err(error::store)?;
         Ok(rows)

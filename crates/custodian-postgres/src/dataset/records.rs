@@ -1,7 +1,5 @@
 //! The four record kinds: their upsert, read, key, retention, delete, purge and count statements.
 
-use std::collections::BTreeMap;
-
 use custodian_core::audit::Hash;
 use custodian_core::data::{
     BuyerPii, Campaign, CampaignStatus, Currency, Order, OrderLine, OrderStatus, RecordKind, ReportLevel,
@@ -619,25 +617,37 @@ struct OrderRow {
     currency: String,
     total_micros: i64,
     buyer: Option<Vec<u8>>,
+    /// The order's lines, column by column (aligned, in no particular order); NULL when it has none.
+    line_nos: Option<Vec<i32>>,
+    line_ids: Option<Vec<String>>,
+    line_skus: Option<Vec<String>>,
+    line_quantities: Option<Vec<i32>>,
+    line_prices: Option<Vec<i64>>,
 }
 
-#[derive(sqlx::FromRow)]
-struct LineRow {
-    account_key: String,
-    order_id: String,
-    line_id: String,
-    sku: String,
-    quantity: i32,
-    unit_price_micros: i64,
-}
-
+/// A page of orders with their lines, in one statement: the page by the primary key in natural-key order
+/// (as the other kinds), then each order's lines by the `order_lines` primary key, aggregated column by
+/// column with their `line_no` and put in line order here (four `ORDER BY` aggregates, each sorting,
+/// made a page's transaction 1.5 ms instead of 1.1-1.4 ms on the server). One round trip fewer than a second
+/// statement for the lines, and no join over the tenant's lines.
 pub(crate) async fn read_orders(conn: &mut PgConnection, f: &Filters) -> Result<Vec<Order>, StoreError> {
     let rows: Vec<OrderRow> = sqlx::query_as(
-        "SELECT account_key, order_id, grant_id, status, created_at, updated_at, currency, total_micros, buyer
-         FROM orders
-         WHERE tenant_id = $1 AND ($2::text IS NULL OR grant_id = $2) AND ($3::text IS NULL OR account_key = $3)
-           AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
-         ORDER BY natural_key OFFSET $6 LIMIT $7",
+        "SELECT o.account_key, o.order_id, o.grant_id, o.status, o.created_at, o.updated_at, o.currency,
+                o.total_micros, o.buyer, l.line_nos, l.line_ids, l.line_skus, l.line_quantities, l.line_prices
+         FROM (SELECT natural_key, account_key, order_id, grant_id, status, created_at, updated_at, currency,
+                      total_micros, buyer
+               FROM orders
+               WHERE tenant_id = $1 AND ($2::text IS NULL OR grant_id = $2)
+                 AND ($3::text IS NULL OR account_key = $3)
+                 AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
+               ORDER BY natural_key OFFSET $6 LIMIT $7) AS o
+         CROSS JOIN LATERAL (
+             SELECT array_agg(x.line_no) AS line_nos, array_agg(x.line_id) AS line_ids,
+                    array_agg(x.sku) AS line_skus, array_agg(x.quantity) AS line_quantities,
+                    array_agg(x.unit_price_micros) AS line_prices
+             FROM order_lines x
+             WHERE x.tenant_id = $1 AND x.account_key = o.account_key AND x.order_id = o.order_id) AS l
+         ORDER BY o.natural_key",
     )
     .bind(&f.tenant)
     .bind(&f.grant)
@@ -649,35 +659,10 @@ pub(crate) async fn read_orders(conn: &mut PgConnection, f: &Filters) -> Result<
     .fetch_all(&mut *conn)
     .await
     .map_err(error::store)?;
-    let (accounts, ids): (Vec<&str>, Vec<&str>) =
-        rows.iter().map(|r| (r.account_key.as_str(), r.order_id.as_str())).unzip();
-    let lines: Vec<LineRow> = sqlx::query_as(
-        "SELECT l.account_key, l.order_id, l.line_id, l.sku, l.quantity, l.unit_price_micros
-         FROM order_lines l
-         JOIN (SELECT unnest($2::text[]) AS a, unnest($3::text[]) AS o) AS k
-           ON l.account_key = k.a AND l.order_id = k.o
-         WHERE l.tenant_id = $1
-         ORDER BY l.account_key, l.order_id, l.line_no",
-    )
-    .bind(&f.tenant)
-    .bind(&accounts)
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await
-    .map_err(error::store)?;
-    let mut by_order: BTreeMap<(String, String), Vec<OrderLine>> = BTreeMap::new();
-    for l in lines {
-        by_order.entry((l.account_key, l.order_id)).or_default().push(OrderLine {
-            id: parse("line id", &l.line_id)?,
-            sku: parse("sku", &l.sku)?,
-            quantity: check::unsigned32("line quantity", l.quantity)?,
-            unit_price_micros: l.unit_price_micros,
-        });
-    }
     let tenant: TenantId = parse("tenant id", &f.tenant)?;
     rows.into_iter()
         .map(|r| {
-            let lines = by_order.remove(&(r.account_key.clone(), r.order_id.clone())).unwrap_or_default();
+            let lines = order_lines(r.line_nos, r.line_ids, r.line_skus, r.line_quantities, r.line_prices)?;
             Ok(Order {
                 tenant: tenant.clone(),
                 grant: parse("grant id", &r.grant_id)?,
@@ -696,6 +681,41 @@ pub(crate) async fn read_orders(conn: &mut PgConnection, f: &Filters) -> Result<
                             .map_err(|_| corrupt("stored buyer pii is malformed"))
                     })
                     .transpose()?,
+            })
+        })
+        .collect()
+}
+
+/// An order's lines, in `line_no` order, from the read's aggregated columns (all NULL for an order without
+/// lines).
+fn order_lines(
+    nos: Option<Vec<i32>>,
+    ids: Option<Vec<String>>,
+    skus: Option<Vec<String>>,
+    quantities: Option<Vec<i32>>,
+    prices: Option<Vec<i64>>,
+) -> Result<Vec<OrderLine>, StoreError> {
+    let (nos, ids, skus, quantities, prices) = (
+        nos.unwrap_or_default(),
+        ids.unwrap_or_default(),
+        skus.unwrap_or_default(),
+        quantities.unwrap_or_default(),
+        prices.unwrap_or_default(),
+    );
+    let n = nos.len();
+    if ids.len() != n || skus.len() != n || quantities.len() != n || prices.len() != n {
+        return Err(corrupt("stored order lines are malformed"));
+    }
+    let mut lines: Vec<_> = nos.into_iter().zip(ids).zip(skus).zip(quantities).zip(prices).collect();
+    lines.sort_unstable_by_key(|((((no, _), _), _), _)| *no);
+    lines
+        .into_iter()
+        .map(|((((_, id), sku), quantity), unit_price_micros)| {
+            Ok(OrderLine {
+                id: parse("line id", &id)?,
+                sku: parse("sku", &sku)?,
+                quantity: check::unsigned32("line quantity", quantity)?,
+                unit_price_micros,
             })
         })
         .collect()

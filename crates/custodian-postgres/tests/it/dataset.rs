@@ -415,3 +415,65 @@ async fn only_ingest_transactions_commit_asynchronously() {
     );
     assert_eq!(custodian_postgres::INGEST_SYNCHRONOUS_COMMIT, "off");
 }
+
+/// SEG-1: a page of orders carries each order's own lines, in line order, and none of another tenant's
+/// order with the same account and order id; an order without lines reads back without lines.
+#[tokio::test]
+async fn an_order_page_carries_its_own_lines_in_line_order_seg_1() {
+    let db = TestDb::new().await;
+    let s = setup(&db).await;
+    let other: TenantId = "tenant-other".parse().unwrap();
+    db.store.create_tenant(&fixtures::tenant(&other), audit("create other")).await.unwrap();
+    let target = fixtures::target(&s.tenant, &s.grant, &s.account);
+    let mut orders: Vec<_> = (0..5).map(|i| fixtures::order(&target, i, T0)).collect();
+    orders[0].lines.clear();
+    let line = orders[1].lines[0].clone();
+    orders[1].lines = (0..12u32)
+        .map(|j| custodian_core::data::OrderLine {
+            id: format!("line-{}", 11 - j).parse().unwrap(),
+            sku: fixtures::sku(u64::from(j)),
+            quantity: j,
+            ..line.clone()
+        })
+        .collect();
+    let batch = |tenant: &TenantId, records| IngestBatch {
+        tenant: tenant.clone(),
+        records,
+        checkpoint: None,
+        audit: audit("orders"),
+    };
+    db.store.upsert_orders(batch(&s.tenant, orders.clone())).await.unwrap();
+    // The other tenant: the same account and order ids, other lines.
+    let other_target = fixtures::target(&other, &s.grant, &s.account);
+    let theirs: Vec<_> = (0..5).map(|i| fixtures::order(&other_target, i + 3, T0)).collect();
+    let theirs: Vec<_> = theirs
+        .into_iter()
+        .zip(&orders)
+        .map(|(mut o, mine)| {
+            o.id = mine.id.clone();
+            o
+        })
+        .collect();
+    db.store.upsert_orders(batch(&other, theirs.clone())).await.unwrap();
+
+    orders.sort_by(|x, y| x.id.as_str().cmp(y.id.as_str()));
+    let query = |tenant: &TenantId, offset, limit| DatasetQuery {
+        tenant: tenant.clone(),
+        grant: None,
+        account: None,
+        from: None,
+        to: None,
+        offset,
+        limit,
+    };
+    let mut read = db.store.orders(&query(&s.tenant, 0, 2)).await.unwrap();
+    read.extend(db.store.orders(&query(&s.tenant, 2, 10)).await.unwrap());
+    assert_eq!(read, orders);
+    let mut theirs = theirs;
+    theirs.sort_by(|x, y| x.id.as_str().cmp(y.id.as_str()));
+    assert_eq!(db.store.orders(&query(&other, 0, 10)).await.unwrap(), theirs);
+    assert_ne!(
+        orders.iter().map(|o| &o.lines).collect::<Vec<_>>(),
+        theirs.iter().map(|o| &o.lines).collect::<Vec<_>>()
+    );
+}
