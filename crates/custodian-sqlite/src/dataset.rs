@@ -36,6 +36,7 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Row, Sqlite, SqliteConnection};
 use time::{Date, OffsetDateTime};
 
+use self::page::PageRow;
 use crate::SqliteStore;
 use crate::codec::{
     MAX_TEXT_BYTES, Named, account, at, check_text, day, int, invalid, named, nanos, opt_at, opt_nanos,
@@ -63,26 +64,33 @@ enum Value<'a> {
 
 type SqliteQuery<'q> = Query<'q, Sqlite, SqliteArguments<'q>>;
 
+/// Binds a [`Value`] to any sqlx query type (they share `bind` but no trait).
+macro_rules! bind_value {
+    ($query:expr, $value:expr) => {
+        match $value {
+            Value::Text(s) => $query.bind(s.as_ref()),
+            Value::Int(i) => $query.bind(*i),
+            Value::OptText(s) => $query.bind(s.as_deref()),
+            Value::OptInt(i) => $query.bind(*i),
+            Value::OptBlob(b) => $query.bind(b.as_deref()),
+        }
+    };
+}
+
 fn bind<'q>(query: SqliteQuery<'q>, value: &'q Value<'_>) -> SqliteQuery<'q> {
-    match value {
-        Value::Text(s) => query.bind(s.as_ref()),
-        Value::Int(i) => query.bind(*i),
-        Value::OptText(s) => query.bind(s.as_deref()),
-        Value::OptInt(i) => query.bind(*i),
-        Value::OptBlob(b) => query.bind(b.as_deref()),
-    }
+    bind_value!(query, value)
 }
 
 type SqliteScalar<'q> = sqlx::query::QueryScalar<'q, Sqlite, i64, SqliteArguments<'q>>;
 
 fn bind_scalar<'q>(query: SqliteScalar<'q>, value: &'q Value<'_>) -> SqliteScalar<'q> {
-    match value {
-        Value::Text(s) => query.bind(s.as_ref()),
-        Value::Int(i) => query.bind(*i),
-        Value::OptText(s) => query.bind(s.as_deref()),
-        Value::OptInt(i) => query.bind(*i),
-        Value::OptBlob(b) => query.bind(b.as_deref()),
-    }
+    bind_value!(query, value)
+}
+
+type SqliteTextScalar<'q> = sqlx::query::QueryScalar<'q, Sqlite, String, SqliteArguments<'q>>;
+
+fn bind_text_scalar<'q>(query: SqliteTextScalar<'q>, value: &'q Value<'_>) -> SqliteTextScalar<'q> {
+    bind_value!(query, value)
 }
 
 /// A record reduced to its columns: the natural key (after `tenant_id`) and the rest (before `stored_at`).
@@ -102,7 +110,7 @@ trait Record: Sized + Send + Sync + 'static {
     const DAY: (&'static str, bool);
     fn tenant(&self) -> &TenantId;
     fn encode(&self) -> Result<Encoded<'_>, StoreError>;
-    fn decode(tenant: &TenantId, row: &SqliteRow) -> Result<Self, StoreError>;
+    fn decode(tenant: &TenantId, row: &PageRow<'_>) -> Result<Self, StoreError>;
 }
 
 fn text(s: &str) -> Value<'_> {
@@ -165,21 +173,21 @@ impl Record for ReportRow {
         })
     }
 
-    fn decode(tenant: &TenantId, row: &SqliteRow) -> Result<Self, StoreError> {
+    fn decode(tenant: &TenantId, row: &PageRow<'_>) -> Result<Self, StoreError> {
         Ok(ReportRow {
             tenant: tenant.clone(),
-            grant: parse_id("grant id", &get_text(row, "grant_id")?)?,
-            account: account(&get_text(row, "account_key")?)?,
-            level: named(&get_text(row, "level")?)?,
-            object: parse_id("object id", &get_text(row, "object_id")?)?,
-            date: parse_day(&get_text(row, "day")?)?,
-            currency: currency(&get_text(row, "currency")?)?,
+            grant: parse_id("grant id", row.text("grant_id")?)?,
+            account: account(row.text("account_key")?)?,
+            level: named(row.text("level")?)?,
+            object: parse_id("object id", row.text("object_id")?)?,
+            date: parse_day(row.text("day")?)?,
+            currency: currency(row.text("currency")?)?,
             metrics: Metrics {
-                spend_micros: get_int(row, "spend_micros")?,
-                impressions: uint("impressions", get_int(row, "impressions")?)?,
-                clicks: uint("clicks", get_int(row, "clicks")?)?,
-                conversions: uint("conversions", get_int(row, "conversions")?)?,
-                conversion_value_micros: get_int(row, "conversion_value_micros")?,
+                spend_micros: row.int("spend_micros")?,
+                impressions: uint("impressions", row.int("impressions")?)?,
+                clicks: uint("clicks", row.int("clicks")?)?,
+                conversions: uint("conversions", row.int("conversions")?)?,
+                conversion_value_micros: row.int("conversion_value_micros")?,
             },
         })
     }
@@ -219,21 +227,21 @@ impl Record for Campaign {
         })
     }
 
-    fn decode(tenant: &TenantId, row: &SqliteRow) -> Result<Self, StoreError> {
-        let objective: Option<String> = row.try_get("objective").map_err(db)?;
+    fn decode(tenant: &TenantId, row: &PageRow<'_>) -> Result<Self, StoreError> {
         Ok(Campaign {
             tenant: tenant.clone(),
-            grant: parse_id("grant id", &get_text(row, "grant_id")?)?,
-            account: account(&get_text(row, "account_key")?)?,
-            id: parse_id("campaign id", &get_text(row, "campaign_id")?)?,
-            name: Text::new(get_text(row, "name")?).map_err(|e| corrupt("campaign name", e))?,
-            status: named::<CampaignStatus>(&get_text(row, "status")?)?,
-            objective: objective
-                .map(|o| Text::new(o).map_err(|e| corrupt("campaign objective", e)))
+            grant: parse_id("grant id", row.text("grant_id")?)?,
+            account: account(row.text("account_key")?)?,
+            id: parse_id("campaign id", row.text("campaign_id")?)?,
+            name: Text::new(row.text("name")?.to_owned()).map_err(|e| corrupt("campaign name", e))?,
+            status: named::<CampaignStatus>(row.text("status")?)?,
+            objective: row
+                .opt_text("objective")?
+                .map(|o| Text::new(o.to_owned()).map_err(|e| corrupt("campaign objective", e)))
                 .transpose()?,
-            daily_budget_micros: row.try_get("daily_budget_micros").map_err(db)?,
-            lifetime_budget_micros: row.try_get("lifetime_budget_micros").map_err(db)?,
-            updated_at: at(get_int(row, "updated_at")?)?,
+            daily_budget_micros: row.opt_int("daily_budget_micros")?,
+            lifetime_budget_micros: row.opt_int("lifetime_budget_micros")?,
+            updated_at: at(row.int("updated_at")?)?,
         })
     }
 }
@@ -261,16 +269,16 @@ impl Record for StockLevel {
         })
     }
 
-    fn decode(tenant: &TenantId, row: &SqliteRow) -> Result<Self, StoreError> {
-        let location = get_text(row, "location")?;
+    fn decode(tenant: &TenantId, row: &PageRow<'_>) -> Result<Self, StoreError> {
+        let location = row.text("location")?;
         Ok(StockLevel {
             tenant: tenant.clone(),
-            grant: parse_id("grant id", &get_text(row, "grant_id")?)?,
-            account: account(&get_text(row, "account_key")?)?,
-            sku: parse_id("sku", &get_text(row, "sku")?)?,
-            location: if location.is_empty() { None } else { Some(parse_id("location id", &location)?) },
-            quantity: get_int(row, "quantity")?,
-            observed_at: at(get_int(row, "observed_at")?)?,
+            grant: parse_id("grant id", row.text("grant_id")?)?,
+            account: account(row.text("account_key")?)?,
+            sku: parse_id("sku", row.text("sku")?)?,
+            location: if location.is_empty() { None } else { Some(parse_id("location id", location)?) },
+            quantity: row.int("quantity")?,
+            observed_at: at(row.int("observed_at")?)?,
         })
     }
 }
@@ -343,34 +351,44 @@ fn order_columns(row: &SqliteRow) -> Result<Vec<Value<'static>>, StoreError> {
     ])
 }
 
-fn decode_order(
-    tenant: &TenantId,
-    row: &SqliteRow,
-    lines: Vec<(String, String, i64, i64)>,
-) -> Result<Order, StoreError> {
-    let buyer: Option<Vec<u8>> = row.try_get("buyer").map_err(db)?;
+/// An order page's row: the key, [`ORDER_DATA`] (the buyer's sealed PII as hexadecimal) and `lines`, the
+/// order's lines as a nested array of [`LINE_COLUMNS`] rows in stored order.
+fn order_page_columns() -> Vec<&'static str> {
+    ["account_key", "order_id"].into_iter().chain(ORDER_DATA.iter().copied()).chain(["lines"]).collect()
+}
+
+/// An order line in an order page.
+const LINE_COLUMNS: &[&str] = &["line_id", "sku", "quantity", "unit_price_micros"];
+
+fn decode_order(tenant: &TenantId, row: &PageRow<'_>) -> Result<Order, StoreError> {
+    let lines = row
+        .array("lines")?
+        .iter()
+        .map(|line| {
+            let line = PageRow::nested(LINE_COLUMNS, line)?;
+            Ok(OrderLine {
+                id: parse_id("order line id", line.text("line_id")?)?,
+                sku: parse_id("sku", line.text("sku")?)?,
+                quantity: uint("line quantity", line.int("quantity")?)?,
+                unit_price_micros: line.int("unit_price_micros")?,
+            })
+        })
+        .collect::<Result<_, StoreError>>()?;
     Ok(Order {
         tenant: tenant.clone(),
-        grant: parse_id("grant id", &get_text(row, "grant_id")?)?,
-        account: account(&get_text(row, "account_key")?)?,
-        id: parse_id("order id", &get_text(row, "order_id")?)?,
-        status: named::<OrderStatus>(&get_text(row, "status")?)?,
-        created_at: at(get_int(row, "created_at")?)?,
-        updated_at: at(get_int(row, "updated_at")?)?,
-        currency: currency(&get_text(row, "currency")?)?,
-        total_micros: get_int(row, "total_micros")?,
-        lines: lines
-            .into_iter()
-            .map(|(id, sku, quantity, price)| {
-                Ok(OrderLine {
-                    id: parse_id("order line id", &id)?,
-                    sku: parse_id("sku", &sku)?,
-                    quantity: uint("line quantity", quantity)?,
-                    unit_price_micros: price,
-                })
-            })
-            .collect::<Result<_, StoreError>>()?,
-        buyer: buyer.map(|b| Sealed::from_bytes(&b).map_err(|e| corrupt("buyer pii", e))).transpose()?,
+        grant: parse_id("grant id", row.text("grant_id")?)?,
+        account: account(row.text("account_key")?)?,
+        id: parse_id("order id", row.text("order_id")?)?,
+        status: named::<OrderStatus>(row.text("status")?)?,
+        created_at: at(row.int("created_at")?)?,
+        updated_at: at(row.int("updated_at")?)?,
+        currency: currency(row.text("currency")?)?,
+        total_micros: row.int("total_micros")?,
+        lines,
+        buyer: row
+            .opt_blob_hex("buyer")?
+            .map(|b| Sealed::from_bytes(&b).map_err(|e| corrupt("buyer pii", e)))
+            .transpose()?,
     })
 }
 
@@ -711,19 +729,21 @@ fn midnight(date: Option<Date>) -> i64 {
 /// A dataset read ordered by natural key.
 async fn read<T: Record>(store: &SqliteStore, query: &DatasetQuery) -> Result<Vec<T>, StoreError> {
     let (filter, values) = query_filter(query, T::DAY)?;
-    let sql = format!(
-        "SELECT {key}, {data} FROM {table} WHERE {filter} ORDER BY {key} LIMIT ? OFFSET ?",
-        key = T::KEY.join(", "),
-        data = T::DATA.join(", "),
-        table = T::TABLE,
+    let names: Vec<&str> = T::KEY.iter().chain(T::DATA).copied().collect();
+    let columns = names.join(", ");
+    let order = T::KEY.join(", ");
+    let window = format!(
+        "SELECT {columns} FROM {table} WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?",
+        table = T::TABLE
     );
-    let mut q = sqlx::query(&sql);
+    let sql = page::page_sql(&names, &order, &window);
+    let mut q = sqlx::query_scalar::<_, String>(&sql);
     for value in &values {
-        q = bind(q, value);
+        q = bind_text_scalar(q, value);
     }
     let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-    let rows = q.bind(i64::from(query.limit)).bind(offset).fetch_all(store.reader()).await.map_err(db)?;
-    rows.iter().map(|row| T::decode(&query.tenant, row)).collect()
+    let page = q.bind(i64::from(query.limit)).bind(offset).fetch_one(store.reader()).await.map_err(db)?;
+    page::parse(&names, &page)?.iter().map(|row| T::decode(&query.tenant, row)).collect()
 }
 
 /// Parses a retention key of `kind` into its key column values; `None` if it is not one.
@@ -938,51 +958,28 @@ impl DatasetStore for SqliteStore {
 
     async fn orders(&self, query: &DatasetQuery) -> Result<Vec<Order>, StoreError> {
         let (filter, values) = query_filter(query, ("created_at", false))?;
-        let sql = format!(
-            "SELECT account_key, order_id, {} FROM orders WHERE {filter} ORDER BY account_key, order_id \
-             LIMIT ? OFFSET ?",
-            ORDER_DATA.join(", ")
+        // One statement for the page and its lines: each order's lines are a nested array in stored order,
+        // read in the same statement (so from one snapshot).
+        let window = format!(
+            "SELECT account_key, order_id, grant_id, status, created_at, updated_at, currency, total_micros, \
+             CASE WHEN buyer IS NULL THEN NULL ELSE hex(buyer) END AS buyer, buyer_key_version, \
+             (SELECT json_group_array(json_array(l.line_id, l.sku, l.quantity, l.unit_price_micros) \
+             ORDER BY l.rowid) FROM order_lines l WHERE l.tenant_id = o.tenant_id \
+             AND l.account_key = o.account_key AND l.order_id = o.order_id) AS lines \
+             FROM orders o WHERE {filter} ORDER BY account_key, order_id LIMIT ? OFFSET ?"
         );
-        // The page's lines in one statement (not one per order): the same filter, order and window as the
-        // page, read in the same transaction so both see one snapshot.
-        let lines_sql = format!(
-            "SELECT account_key, order_id, line_id, sku, quantity, unit_price_micros FROM order_lines \
-             WHERE tenant_id = ? AND (account_key, order_id) IN (SELECT account_key, order_id FROM orders \
-             WHERE {filter} ORDER BY account_key, order_id LIMIT ? OFFSET ?) ORDER BY rowid"
-        );
+        // `lines` is JSON text once it leaves the window; `json()` embeds it as an array, not a string.
+        let names = order_page_columns();
+        let columns: Vec<&str> =
+            names.iter().map(|c| if *c == "lines" { "json(lines)" } else { c }).collect();
+        let sql = page::page_sql(&columns, "account_key, order_id", &window);
+        let mut q = sqlx::query_scalar::<_, String>(&sql);
+        for value in &values {
+            q = bind_text_scalar(q, value);
+        }
         let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-        let mut conn = self.reader().begin().await.map_err(db)?;
-        let mut q = sqlx::query(&sql);
-        for value in &values {
-            q = bind(q, value);
-        }
-        let rows = q.bind(i64::from(query.limit)).bind(offset).fetch_all(&mut *conn).await.map_err(db)?;
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut q = sqlx::query(&lines_sql).bind(query.tenant.as_str());
-        for value in &values {
-            q = bind(q, value);
-        }
-        let line_rows =
-            q.bind(i64::from(query.limit)).bind(offset).fetch_all(&mut *conn).await.map_err(db)?;
-        let mut lines: HashMap<(String, String), Vec<(String, String, i64, i64)>> = HashMap::new();
-        for l in &line_rows {
-            let key = (get_text(l, "account_key")?, get_text(l, "order_id")?);
-            lines.entry(key).or_default().push((
-                get_text(l, "line_id")?,
-                get_text(l, "sku")?,
-                get_int(l, "quantity")?,
-                get_int(l, "unit_price_micros")?,
-            ));
-        }
-        let mut orders = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let key = (get_text(row, "account_key")?, get_text(row, "order_id")?);
-            let order_lines = lines.remove(&key).unwrap_or_default();
-            orders.push(decode_order(&query.tenant, row, order_lines)?);
-        }
-        Ok(orders)
+        let page = q.bind(i64::from(query.limit)).bind(offset).fetch_one(self.reader()).await.map_err(db)?;
+        page::parse(&names, &page)?.iter().map(|row| decode_order(&query.tenant, row)).collect()
     }
 
     async fn stock(&self, query: &DatasetQuery) -> Result<Vec<StockLevel>, StoreError> {
@@ -1138,6 +1135,8 @@ impl DatasetStore for SqliteStore {
         uint("count", n)
     }
 }
+
+mod page;
 
 #[cfg(test)]
 mod tests;
