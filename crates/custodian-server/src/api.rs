@@ -36,7 +36,10 @@ use crate::wire::cases::{
     AssessBody, CloseIncidentBody, DiffBody, ExportQuery, HoldBody, NotifyBody, OpenIncidentBody,
     OpenRightsBody, ProposeChangeBody, RemediateBody, UpdateRightsBody,
 };
-use crate::wire::flows::{CallbackParams, ConnectBody, DatasetParams, PiiBody, SyncBody};
+use crate::wire::flows::{
+    CallbackParams, CampaignsPage, ConnectBody, DatasetParams, OrdersPage, PiiBody, ReportRowsPage,
+    StockPage, SyncBody,
+};
 use crate::wire::{
     AccessBody, AuditQuery, CreateApiKeyBody, CreateContactBody, CreatePersonBody, CreateTenantBody,
     LoginBody, StepUpBody,
@@ -153,6 +156,9 @@ pub(crate) struct Operation {
     /// The query string's type (its fields are the parameters).
     pub(crate) query: Option<SchemaFn>,
     pub(crate) ok: Answer,
+    /// The JSON schema of the success answer, where a typed view is serialized ([`Operation::answers`]);
+    /// otherwise the document says only "an object".
+    pub(crate) ok_schema: Option<SchemaFn>,
     /// Another success answer (eBay's 204).
     pub(crate) also: Option<Answer>,
     /// Error statuses beyond those that follow from access, body, query and path ([`openapi::error_statuses`]).
@@ -192,6 +198,7 @@ fn op(verb: Verb, path: &'static str, id: &'static str, handler: Handler) -> Ope
         body: None,
         query: None,
         ok: Answer { status: 200, media: Media::Json, description: "" },
+        ok_schema: None,
         also: None,
         errors: &[],
         handler,
@@ -252,6 +259,12 @@ impl Operation {
 
     fn query<T: JsonSchema>(mut self) -> Self {
         self.query = Some(inline_schema_of::<T>);
+        self
+    }
+
+    /// The success answer is the JSON of `T` (the handler serializes exactly that type).
+    fn answers<T: JsonSchema>(mut self) -> Self {
+        self.ok_schema = Some(schema_of::<T>);
         self
     }
 
@@ -524,6 +537,7 @@ fn flows() -> Vec<Operation> {
             .audit("`access_decided` (tenant)")
             .query::<DatasetParams>()
             .ok(200, "the rows and the next page's cursor")
+            .answers::<ReportRowsPage<'static>>()
             .errors(&[422]),
         op(Get, "/v1/tenants/{id}/campaigns", "readCampaigns", |m| on(m, datasets::campaigns))
             .summary("A page of campaigns")
@@ -531,6 +545,7 @@ fn flows() -> Vec<Operation> {
             .audit("`access_decided` (tenant)")
             .query::<DatasetParams>()
             .ok(200, "the campaigns and the next page's cursor")
+            .answers::<CampaignsPage<'static>>()
             .errors(&[422]),
         op(Get, "/v1/tenants/{id}/orders", "readOrders", |m| on(m, datasets::orders))
             .summary("A page of orders; buyer PII only with `with_pii=true` for a permitted reader (MIN-2)")
@@ -538,6 +553,7 @@ fn flows() -> Vec<Operation> {
             .audit("`access_decided`, `data_read` order_detail [+ buyer_pii] (tenant)")
             .query::<DatasetParams>()
             .ok(200, "the orders and the next page's cursor")
+            .answers::<OrdersPage<'static>>()
             .errors(&[422]),
         op(Get, "/v1/tenants/{id}/stock", "readStock", |m| on(m, datasets::stock))
             .summary("A page of stock levels")
@@ -545,6 +561,7 @@ fn flows() -> Vec<Operation> {
             .audit("`access_decided`, `data_read` order_detail (tenant)")
             .query::<DatasetParams>()
             .ok(200, "the stock levels and the next page's cursor")
+            .answers::<StockPage<'static>>()
             .errors(&[422]),
     ];
     const SIGNAL_AUDIT: &str =

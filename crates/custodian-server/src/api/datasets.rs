@@ -7,20 +7,25 @@
 //! which core decides separately (`pii_read`, MIN-2) and counts on its own; without it orders say only
 //! whether sealed PII is stored.
 
+use axum::Json;
 use axum::extract::State;
+use axum::response::{IntoResponse as _, Response};
 use custodian_core::grant::GrantId;
 use custodian_core::platform::AccountRef;
 use custodian_core::ports::DatasetQuery;
-use serde_json::{Value, json};
+use serde::Serialize;
 
-use super::grants::{Reply, ok, service_error};
+use super::grants::service_error;
 use super::syncs::parse_date;
 use crate::authn::Authenticated;
 use crate::error::AppError;
 use crate::extract::{AppPath, AppQuery};
 use crate::state::AppState;
 use crate::usecase::tenants::tenant_from_path;
-use crate::wire::flows::{DatasetParams, campaign_json, order_json, report_row_json, stock_json};
+use crate::wire::flows::{
+    CampaignsPage, DatasetParams, OrdersPage, ReportRowsPage, StockPage, campaign_view, order_view,
+    report_row_view, stock_view,
+};
 
 /// Records per page unless `limit` says otherwise.
 const DEFAULT_LIMIT: u32 = 100;
@@ -61,12 +66,17 @@ fn query(id: &str, params: &DatasetParams) -> Result<DatasetQuery, AppError> {
     Ok(DatasetQuery { tenant, grant, account, from, to, offset, limit })
 }
 
-/// A page: the items and, when the page is full, the cursor of the next.
-fn page(key: &str, items: Vec<Value>, query: &DatasetQuery) -> Reply {
-    let full = items.len() == query.limit as usize;
-    let next = full.then(|| format!("o{}", query.offset.saturating_add(u64::from(query.limit))));
-    ok(json!({key: items, "next_cursor": next}))
+/// The cursor of the page after `query`'s, if this one (`len` records) is full.
+fn next_cursor(len: usize, query: &DatasetQuery) -> Option<String> {
+    (len == query.limit as usize).then(|| format!("o{}", query.offset.saturating_add(u64::from(query.limit))))
 }
+
+/// A page answer, serialized straight from its typed view.
+fn page(page: impl Serialize) -> PageReply {
+    Ok(Json(page).into_response())
+}
+
+type PageReply = Result<Response, AppError>;
 
 fn no_pii(params: &DatasetParams) -> Result<(), AppError> {
     if params.with_pii.is_some() {
@@ -81,11 +91,12 @@ pub(super) async fn report_rows(
     auth: Authenticated,
     AppPath(id): AppPath<String>,
     AppQuery(params): AppQuery<DatasetParams>,
-) -> Reply {
+) -> PageReply {
     no_pii(&params)?;
     let query = query(&id, &params)?;
     let rows = state.services().read_report_rows(&auth.actor, &query).await.map_err(service_error)?;
-    page("report_rows", rows.iter().map(report_row_json).collect(), &query)
+    let next_cursor = next_cursor(rows.len(), &query);
+    page(ReportRowsPage { report_rows: rows.iter().map(report_row_view).collect(), next_cursor })
 }
 
 /// `GET /v1/tenants/{id}/campaigns` (`dataset_read`, campaign metadata).
@@ -94,11 +105,12 @@ pub(super) async fn campaigns(
     auth: Authenticated,
     AppPath(id): AppPath<String>,
     AppQuery(params): AppQuery<DatasetParams>,
-) -> Reply {
+) -> PageReply {
     no_pii(&params)?;
     let query = query(&id, &params)?;
     let rows = state.services().read_campaigns(&auth.actor, &query).await.map_err(service_error)?;
-    page("campaigns", rows.iter().map(campaign_json).collect(), &query)
+    let next_cursor = next_cursor(rows.len(), &query);
+    page(CampaignsPage { campaigns: rows.iter().map(campaign_view).collect(), next_cursor })
 }
 
 /// `GET /v1/tenants/{id}/orders` (`dataset_read`, order detail, counted; with `with_pii=true` also
@@ -108,11 +120,12 @@ pub(super) async fn orders(
     auth: Authenticated,
     AppPath(id): AppPath<String>,
     AppQuery(params): AppQuery<DatasetParams>,
-) -> Reply {
+) -> PageReply {
     let with_pii = params.with_pii.unwrap_or(false);
     let query = query(&id, &params)?;
     let orders = state.services().read_orders(&auth.actor, &query, with_pii).await.map_err(service_error)?;
-    page("orders", orders.iter().map(|o| order_json(o, with_pii)).collect(), &query)
+    let next_cursor = next_cursor(orders.len(), &query);
+    page(OrdersPage { orders: orders.iter().map(|o| order_view(o, with_pii)).collect(), next_cursor })
 }
 
 /// `GET /v1/tenants/{id}/stock` (`dataset_read`, order detail, counted).
@@ -121,9 +134,10 @@ pub(super) async fn stock(
     auth: Authenticated,
     AppPath(id): AppPath<String>,
     AppQuery(params): AppQuery<DatasetParams>,
-) -> Reply {
+) -> PageReply {
     no_pii(&params)?;
     let query = query(&id, &params)?;
     let rows = state.services().read_stock(&auth.actor, &query).await.map_err(service_error)?;
-    page("stock", rows.iter().map(stock_json).collect(), &query)
+    let next_cursor = next_cursor(rows.len(), &query);
+    page(StockPage { stock: rows.iter().map(stock_view).collect(), next_cursor })
 }

@@ -120,10 +120,16 @@ fn operation(op: &Operation, generator: &mut SchemaGenerator, error: &Value) -> 
         );
     }
     let mut responses = Map::new();
-    for answer in std::iter::once(&op.ok).chain(op.also.iter()) {
+    for (i, answer) in std::iter::once(&op.ok).chain(op.also.iter()).enumerate() {
         let mut response = Map::new();
         response.insert("description".to_owned(), json!(answer.description));
-        if let Some(content) = content(answer.media) {
+        let typed = op.ok_schema.filter(|_| i == 0 && answer.media == Media::Json);
+        if let Some(schema) = typed {
+            response.insert(
+                "content".to_owned(),
+                json!({"application/json": {"schema": schema(generator).to_value()}}),
+            );
+        } else if let Some(content) = content(answer.media) {
             response.insert("content".to_owned(), content);
         }
         responses.insert(answer.status.to_string(), Value::Object(response));
