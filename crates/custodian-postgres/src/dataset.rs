@@ -141,17 +141,7 @@ impl PgStore {
     /// aggregated in line order inside the aggregate, not by a sort). Row-level security is unchanged:
     /// its policy is a one-time filter on `custodian.tenant`, evaluated once per statement.
     async fn begin_read(&self, tenant: &str) -> Result<Transaction<'static, Postgres>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(error::store)?;
-        sqlx::query(
-            "SELECT set_config('role', $1, true), set_config('custodian.tenant', $2, true),
-                set_config('enable_sort', 'off', true)",
-        )
-        .bind(crate::APP_ROLE)
-        .bind(tenant)
-        .execute(&mut *tx)
-        .await
-        .map_err(error::store)?;
-        Ok(tx)
+        self.begin_with_settings(tenant, &[("enable_sort", "off")]).await
     }
 
     async fn ingest<T: Record>(&self, batch: IngestBatch<T>) -> Result<UpsertCounts, StoreError> {

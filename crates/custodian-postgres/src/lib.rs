@@ -145,18 +145,45 @@ impl PgStore {
 
     /// Begins a transaction as [`APP_ROLE`] scoped to `tenant` (`""` for global tables only: no tenant row
     /// is visible). Both settings are transaction-local, so they end with the transaction.
+    ///
+    /// One round trip where it can: `BEGIN` and the settings go as one simple query when `tenant` is a plain
+    /// identifier ([`inline_literal`]); any other tenant text is bound as a parameter in a second round trip,
+    /// never written into SQL.
     async fn begin(&self, tenant: &str) -> Result<Transaction<'static, Postgres>, StoreError> {
+        self.begin_with_settings(tenant, &[]).await
+    }
+
+    /// [`PgStore::begin`] with more transaction-local settings (constants of this crate, never input).
+    pub(crate) async fn begin_with_settings(
+        &self,
+        tenant: &str,
+        settings: &[(&'static str, &'static str)],
+    ) -> Result<Transaction<'static, Postgres>, StoreError> {
+        let more: String =
+            settings.iter().map(|(name, value)| format!(", set_config('{name}', '{value}', true)")).collect();
+        if let Some(literal) = inline_literal(tenant) {
+            return self
+                .pool
+                .begin_with(format!(
+                    "BEGIN; SELECT set_config('role', '{APP_ROLE}', true), \
+                     set_config('custodian.tenant', {literal}, true){more}"
+                ))
+                .await
+                .map_err(error::store);
+        }
         let mut tx = self.pool.begin().await.map_err(error::store)?;
-        sqlx::query("SELECT set_config('role', $1, true), set_config('custodian.tenant', $2, true)")
-            .bind(APP_ROLE)
-            .bind(tenant)
-            .execute(&mut *tx)
-            .await
-            .map_err(error::store)?;
+        sqlx::query(&format!(
+            "SELECT set_config('role', $1, true), set_config('custodian.tenant', $2, true){more}"
+        ))
+        .bind(APP_ROLE)
+        .bind(tenant)
+        .execute(&mut *tx)
+        .await
+        .map_err(error::store)?;
         Ok(tx)
     }
 
-    /// [`PgStore::begin`] for a bulk ingest, with two more transaction-local settings.
+    /// [`PgStore::begin`] for a bulk ingest, with three more transaction-local settings.
     ///
     /// - Hash and merge joins are off. Every join of an ingest statement pairs a chunk of a page (at most
     ///   5,000 rows) with the stored rows of the same keys, which one primary-key lookup per row serves
@@ -164,20 +191,24 @@ impl PgStore {
     ///   hash the tenant's every row, for every page.
     /// - `synchronous_commit` is [`INGEST_SYNCHRONOUS_COMMIT`] (`off`): see there for the trade-off.
     async fn begin_ingest(&self, tenant: &str) -> Result<Transaction<'static, Postgres>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(error::store)?;
-        sqlx::query(
-            "SELECT set_config('role', $1, true), set_config('custodian.tenant', $2, true),
-                set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
-                set_config('synchronous_commit', $3, true)",
+        self.begin_with_settings(
+            tenant,
+            &[
+                ("enable_hashjoin", "off"),
+                ("enable_mergejoin", "off"),
+                ("synchronous_commit", INGEST_SYNCHRONOUS_COMMIT),
+            ],
         )
-        .bind(APP_ROLE)
-        .bind(tenant)
-        .bind(INGEST_SYNCHRONOUS_COMMIT)
-        .execute(&mut *tx)
         .await
-        .map_err(error::store)?;
-        Ok(tx)
     }
+}
+
+/// `raw` as a quoted SQL literal if it is 0 to 64 characters of ASCII letters, digits, `-`, `_`, `.` and
+/// `:` (which need no escaping in any quoting mode), else `None`: the caller binds it instead.
+fn inline_literal(raw: &str) -> Option<String> {
+    let plain = raw.len() <= 64
+        && raw.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    plain.then(|| format!("'{raw}'"))
 }
 
 /// Refuses a remote server without certificate verification (TLS-1).
@@ -206,4 +237,19 @@ pub(crate) fn micros(t: OffsetDateTime) -> OffsetDateTime {
 /// A count from the database as the ports' `u64`.
 pub(crate) fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inline_literal;
+
+    #[test]
+    fn only_plain_identifiers_are_written_into_sql() {
+        assert_eq!(inline_literal("tenant-a").as_deref(), Some("'tenant-a'"));
+        assert_eq!(inline_literal("").as_deref(), Some("''"));
+        assert_eq!(inline_literal("acme.eu:01_x").as_deref(), Some("'acme.eu:01_x'"));
+        for bound in ["o'hare", "a\\b", "x;y", "a b", "$1", "t\"", &"a".repeat(65)] {
+            assert_eq!(inline_literal(bound), None, "{bound}");
+        }
+    }
 }

@@ -41,9 +41,14 @@ fn event(text: &str) -> Vec<NewAuditEvent> {
 
 /// Two tenants with a grant, report rows, orders and an audit chain each.
 async fn two_tenants(db: &TestDb) -> (TenantId, TenantId) {
+    two_tenants_named(db, "tenant-a", "tenant-b").await
+}
+
+/// [`two_tenants`] with the given ids.
+async fn two_tenants_named(db: &TestDb, a: &str, b: &str) -> (TenantId, TenantId) {
     let s = &db.store;
-    let a: TenantId = "tenant-a".parse().unwrap();
-    let b: TenantId = "tenant-b".parse().unwrap();
+    let a: TenantId = a.parse().unwrap();
+    let b: TenantId = b.parse().unwrap();
     let g: GrantId = "grant-1".parse().unwrap();
     let account = AccountRef::MetaAdAccount(MetaAdAccountId::new("act_1").unwrap());
     for t in [&a, &b] {
@@ -131,6 +136,33 @@ async fn without_a_tenant_setting_a_query_sees_nothing() {
     let mut tx = as_app(&db, Some(&empty)).await;
     sqlx::query("SELECT set_config('custodian.tenant', '', true)").execute(&mut *tx).await.unwrap();
     assert_eq!(count(&mut tx, "report_rows", None).await, 0);
+}
+
+/// The store writes a plain tenant id into the `BEGIN` it sends with the settings (one round trip); any
+/// other id (quotes, backslashes, semicolons: all valid in a `TenantId`) is bound as a parameter instead.
+/// Both kinds work through the store and see only their own rows.
+#[tokio::test]
+async fn tenant_ids_that_are_not_plain_identifiers_are_bound_and_stay_isolated() {
+    let db = TestDb::new().await;
+    let (a, b) = two_tenants_named(&db, "o'hare", "x\\';SELECT(1);--").await;
+    let (c, _) = two_tenants_named(&db, "plain-c", "plain-d").await;
+    for t in [&a, &b, &c] {
+        assert_eq!(db.store.tenant(t).await.unwrap().id, *t);
+        let query = custodian_core::ports::DatasetQuery {
+            tenant: t.clone(),
+            grant: None,
+            account: None,
+            from: None,
+            to: None,
+            offset: 0,
+            limit: 1_000,
+        };
+        let rows = db.store.report_rows(&query).await.unwrap();
+        assert_eq!(rows.len(), 6, "{t}: its 6 report rows");
+        assert!(rows.iter().all(|r| r.tenant == *t), "{t} sees only its own rows");
+    }
+    let mut owner = db.owner.begin().await.unwrap();
+    assert_eq!(count(&mut owner, "report_rows", None).await, 4 * 6);
 }
 
 #[tokio::test]
