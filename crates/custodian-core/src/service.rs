@@ -320,14 +320,10 @@ impl Services {
             },
             None => None,
         };
-        let incidents = self.deps.cases.incidents().await?;
-        let isolations = active_isolations(&incidents);
-        let restrictions = match (subject.tenant, tenant_status) {
-            (Some(t), Some(_)) => {
-                self.deps.cases.rights_requests(t).await?.iter().filter_map(restriction_for).collect()
-            }
-            _ => Vec::new(),
-        };
+        let known_tenant = subject.tenant.filter(|_| tenant_status.is_some());
+        let cases = self.deps.cases.decision_cases(known_tenant).await?;
+        let isolations = active_isolations(&cases.isolating);
+        let restrictions: Vec<_> = cases.restricting.iter().filter_map(restriction_for).collect();
         let ctx = Context {
             environment_violations: &self.settings.environment_violations,
             mfa_required: self.settings.mfa_required,

@@ -5,10 +5,10 @@
 use async_trait::async_trait;
 use custodian_core::approval::{ChangeId, ChangeRequest};
 use custodian_core::audit::{NewAuditEvent, system_tenant};
-use custodian_core::incident::{Incident, IncidentId};
-use custodian_core::ports::{CaseStore, StoreError};
+use custodian_core::incident::{Incident, IncidentId, IncidentState};
+use custodian_core::ports::{CaseStore, DecisionCases, StoreError};
 use custodian_core::retention::{DeletionReceipt, HoldId, LegalHold, ReceiptId};
-use custodian_core::rights::{RightsRequest, RightsRequestId};
+use custodian_core::rights::{RightsRequest, RightsRequestId, RightsStatus, restriction_for};
 use custodian_core::tenant::TenantId;
 
 use crate::error;
@@ -185,6 +185,44 @@ impl CaseStore for PgStore {
             )
             .await?;
         rows.iter().map(|(t, r, doc)| wire::rights_from_json(t, r, doc)).collect()
+    }
+
+    async fn decision_cases<'a>(&self, tenant: Option<&'a TenantId>) -> Result<DecisionCases, StoreError> {
+        // One transaction (scoped to the tenant, so its rights requests are visible) for both: incidents not
+        // closed, and the tenant's requests not rejected, of which restrictions and objections are kept.
+        let mut tx = self.begin(tenant.map_or("", TenantId::as_str)).await?;
+        let incidents: Vec<(String, String)> = sqlx::query_as(
+            "SELECT incident_id, doc::text FROM incidents WHERE state <> $1 ORDER BY opened_at, incident_id",
+        )
+        .bind(IncidentState::Closed.as_str())
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(error::store)?;
+        let requests: Vec<(String, String, String)> = match tenant {
+            Some(t) => sqlx::query_as(
+                "SELECT tenant_id, request_id, doc::text FROM rights_requests WHERE tenant_id = $1 AND status <> $2
+                 ORDER BY request_id",
+            )
+            .bind(t.as_str())
+            .bind(RightsStatus::Rejected.as_str())
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(error::store)?,
+            None => Vec::new(),
+        };
+        tx.commit().await.map_err(error::store)?;
+        let isolating = incidents
+            .iter()
+            .map(|(id, doc)| wire::incident_from_json(id, doc))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut restricting = Vec::new();
+        for (t, r, doc) in &requests {
+            let request = wire::rights_from_json(t, r, doc)?;
+            if restriction_for(&request).is_some() {
+                restricting.push(request);
+            }
+        }
+        Ok(DecisionCases { isolating, restricting })
     }
 
     async fn put_hold(&self, hold: &LegalHold, audit: Vec<NewAuditEvent>) -> Result<(), StoreError> {

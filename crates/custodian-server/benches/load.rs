@@ -25,7 +25,7 @@
 //!
 //! 3. Breakdown (`CUSTODIAN_BENCH_BREAKDOWN_SECS` seconds each, default 3, 0 to skip): `GET /healthz` alone
 //!    (the HTTP stack and the load generator, no authentication, no store), then each store call one read
-//!    makes (API-key lookup; the tenant, incidents and rights requests `authorize` loads; the page read; one
+//!    makes (API-key lookup; the tenant and the decision cases `authorize` loads; the page read; one
 //!    audit append in its own transaction), called alone through the store ports at the same concurrency:
 //!    calls/s and process CPU per call, to show where a read's time goes.
 //!
@@ -61,6 +61,10 @@ use custodian_server::runtime::{self, OsRng, Runtime, SystemClock};
 use custodian_testkit::fixtures;
 use secrecy::{ExposeSecret as _, SecretString};
 use time::macros::date;
+
+/// The allocator of the `custodian` binary, so the bench measures the server as it is shipped.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const TARGET_RPS: f64 = 10_000.0;
 const TARGET_P99_MS: f64 = 25.0;
@@ -444,16 +448,10 @@ fn breakdown(
             async move { s.tenants.tenant(&t).await.is_ok() }
         })
         .await;
-        let s = store.clone();
-        port_op("authorize: incidents (all)", connections, secs, move || {
-            let s = s.clone();
-            async move { s.cases.incidents().await.is_ok() }
-        })
-        .await;
         let (s, t) = (store.clone(), tenant.clone());
-        port_op("authorize: rights_requests", connections, secs, move || {
+        port_op("authorize: decision_cases", connections, secs, move || {
             let (s, t) = (s.clone(), t.clone());
-            async move { s.cases.rights_requests(&t).await.is_ok() }
+            async move { s.cases.decision_cases(Some(&t)).await.is_ok() }
         })
         .await;
         let query = DatasetQuery {

@@ -4,10 +4,10 @@
 use async_trait::async_trait;
 use custodian_core::approval::{ChangeId, ChangeRequest};
 use custodian_core::audit::{NewAuditEvent, system_tenant};
-use custodian_core::incident::{Incident, IncidentId};
-use custodian_core::ports::{CaseStore, StoreError};
+use custodian_core::incident::{Incident, IncidentId, IncidentState};
+use custodian_core::ports::{CaseStore, DecisionCases, StoreError};
 use custodian_core::retention::{DeletionReceipt, HoldId, HoldLift, LegalHold, ReceiptId};
-use custodian_core::rights::{Extension, RightsKind, RightsRequest, RightsRequestId};
+use custodian_core::rights::{Extension, RightsKind, RightsRequest, RightsRequestId, RightsStatus};
 use custodian_core::tenant::TenantId;
 use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
@@ -36,6 +36,9 @@ fn int(row: &SqliteRow, name: &str) -> Result<i64, StoreError> {
 fn opt_int(row: &SqliteRow, name: &str) -> Result<Option<i64>, StoreError> {
     row.try_get(name).map_err(db)
 }
+
+/// The stored `kind` of an objection (its purpose is a column of its own).
+const RIGHTS_OBJECTION: &str = "objection";
 
 const CHANGE_COLUMNS: &str =
     "tenant_id, change_id, grant_id, diff, diff_hash, proposed_by, proposed_at, state, state_detail";
@@ -287,7 +290,7 @@ impl CaseStore for SqliteStore {
         audit: Vec<NewAuditEvent>,
     ) -> Result<(), StoreError> {
         let (kind, purpose) = match request.kind() {
-            RightsKind::Objection(purpose) => ("objection", Some(purpose.name())),
+            RightsKind::Objection(purpose) => (RIGHTS_OBJECTION, Some(purpose.name())),
             other => (other.as_str(), None),
         };
         let extension = request.extension();
@@ -356,6 +359,37 @@ impl CaseStore for SqliteStore {
         .await
         .map_err(db)?;
         rows.iter().map(rights_row).collect()
+    }
+
+    async fn decision_cases<'a>(&self, tenant: Option<&'a TenantId>) -> Result<DecisionCases, StoreError> {
+        // Only the cases that matter, by their state columns: open incidents, and the tenant's restrictions
+        // and objections that were not rejected.
+        let rows = sqlx::query(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE state <> ? ORDER BY opened_at, incident_id"
+        ))
+        .bind(IncidentState::Closed.name())
+        .fetch_all(self.reader())
+        .await
+        .map_err(db)?;
+        let isolating = rows.iter().map(incident_row).collect::<Result<Vec<_>, _>>()?;
+        let restricting = match tenant {
+            Some(t) => {
+                let rows = sqlx::query(&format!(
+                    "SELECT {RIGHTS_COLUMNS} FROM rights_requests WHERE tenant_id = ? AND kind IN (?, ?) \
+                     AND status <> ? ORDER BY request_id"
+                ))
+                .bind(t.as_str())
+                .bind(RightsKind::Restriction.as_str())
+                .bind(RIGHTS_OBJECTION)
+                .bind(RightsStatus::Rejected.name())
+                .fetch_all(self.reader())
+                .await
+                .map_err(db)?;
+                rows.iter().map(rights_row).collect::<Result<Vec<_>, _>>()?
+            }
+            None => Vec::new(),
+        };
+        Ok(DecisionCases { isolating, restricting })
     }
 
     async fn put_hold(&self, hold: &LegalHold, audit: Vec<NewAuditEvent>) -> Result<(), StoreError> {

@@ -367,6 +367,15 @@ pub trait PersonnelStore: Send + Sync {
     ) -> Result<(), StoreError>;
 }
 
+/// The case facts of one authorization decision ([`CaseStore::decision_cases`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DecisionCases {
+    /// Incidents that isolate now (every state but closed).
+    pub isolating: Vec<Incident>,
+    /// The tenant's rights requests that restrict processing (restrictions and objections, not rejected).
+    pub restricting: Vec<RightsRequest>,
+}
+
 /// Case files: change requests, incidents, rights requests, legal holds and deletion receipts.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait::async_trait]
@@ -397,6 +406,25 @@ pub trait CaseStore: Send + Sync {
     ) -> Result<RightsRequest, StoreError>;
     /// The tenant's rights requests.
     async fn rights_requests(&self, tenant: &TenantId) -> Result<Vec<RightsRequest>, StoreError>;
+    /// What one authorization decision needs of the case files, in one call: every incident that isolates
+    /// now ([`Incident::isolates`]: not closed) and, with `tenant`, that tenant's rights requests that
+    /// restrict processing ([`crate::rights::restriction_for`] is `Some`: a restriction or an objection
+    /// not rejected), each in the order [`CaseStore::incidents`] and [`CaseStore::rights_requests`] give.
+    /// MUST equal filtering those two. The default does exactly that (two calls that read every case);
+    /// stores answer from indexed state columns in one transaction, since every authorized request asks.
+    async fn decision_cases<'a>(&self, tenant: Option<&'a TenantId>) -> Result<DecisionCases, StoreError> {
+        let isolating = self.incidents().await?.into_iter().filter(Incident::isolates).collect();
+        let restricting = match tenant {
+            Some(t) => self
+                .rights_requests(t)
+                .await?
+                .into_iter()
+                .filter(|r| crate::rights::restriction_for(r).is_some())
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(DecisionCases { isolating, restricting })
+    }
     /// Inserts or replaces a legal hold.
     async fn put_hold(&self, hold: &LegalHold, audit: Vec<NewAuditEvent>) -> Result<(), StoreError>;
     /// MUST return [`StoreError::NotFound`] for unknown ids and other tenants' holds.

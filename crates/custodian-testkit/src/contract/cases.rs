@@ -2,7 +2,7 @@
 
 use custodian_core::approval::{ChangeDiff, ChangeField, ChangeId, ChangeRequest, ChangeValue, FieldChange};
 use custodian_core::audit::system_tenant;
-use custodian_core::data::CampaignStatus;
+use custodian_core::data::{CampaignStatus, Purpose};
 use custodian_core::grant::GrantId;
 use custodian_core::incident::{Incident, IncidentId, IsolationScope, Severity};
 use custodian_core::personnel::{PersonId, Role};
@@ -24,6 +24,9 @@ use crate::fixtures;
 /// - `changes`, `rights requests`, `holds`: insert, read (128-byte ids), list, replace by id, unknown ids
 ///   `NotFound`.
 /// - `incidents`: global; insert, read, list, replace; unknown ids `NotFound`.
+/// - `decision cases`: `decision_cases` gives the incidents not closed and the tenant's restrictions and
+///   objections not rejected, by id (another tenant's and rejected ones not), and no requests without a
+///   tenant.
 /// - `receipts`: immutable: a second put of the same id is `Conflict` and appends nothing.
 /// - `tenant isolation` (SEG-1): another tenant's changes, rights requests, holds and receipts are
 ///   `NotFound` and not listed.
@@ -205,6 +208,81 @@ pub async fn case_store(
         listed.is_empty(),
         "tenant `{b}` lists {} rights requests of another tenant",
         listed.len()
+    );
+
+    // Decision cases: incidents not closed, and the tenant's restrictions and objections not rejected.
+    let closed_id: IncidentId = ctx.fresh("incident-closed", false)?;
+    let mut closed = ctx.ok(
+        "setup",
+        Incident::open(
+            closed_id.clone(),
+            approver.clone(),
+            Severity::Low,
+            "contract suite closed incident",
+            vec![IsolationScope::Tenant(b.clone())],
+            BASE,
+        ),
+    )?;
+    ctx.ok("setup", closed.contain(BASE + Duration::minutes(1)))?;
+    ctx.ok("setup", closed.resolve(BASE + Duration::minutes(2)))?;
+    ctx.ok(
+        "setup",
+        closed.record_review(approver.clone(), "contract review", &["none"], BASE + Duration::minutes(3)),
+    )?;
+    ctx.ok("setup", closed.close(BASE + Duration::minutes(3)))?;
+    ctx.ok("decision cases", store.put_incident(&closed, trail_sys.commit("closed incident")).await)?;
+    let kinds = [
+        (RightsKind::Restriction, false),
+        (RightsKind::Objection(Purpose::Communication), false),
+        (RightsKind::Objection(Purpose::Improvement), true),
+        (RightsKind::Restriction, true),
+        (RightsKind::Access, false),
+    ];
+    let mut expected = Vec::new();
+    for (i, (kind, reject)) in kinds.into_iter().enumerate() {
+        let id: RightsRequestId = ctx.fresh(&format!("decision-{i}"), false)?;
+        let mut request = RightsRequest::new(id, a.clone(), kind, Regime::Gdpr, BASE);
+        if reject {
+            ctx.ok("setup", request.reject("contract suite: not applicable", BASE + Duration::days(1)))?;
+        } else if matches!(kind, RightsKind::Restriction | RightsKind::Objection(_)) {
+            expected.push(request.clone());
+        }
+        ctx.ok(
+            "decision cases",
+            store.put_rights_request(&request, trail_a.commit("decision request")).await,
+        )?;
+    }
+    let other: RightsRequestId = ctx.fresh("decision-b", false)?;
+    let other = RightsRequest::new(other, b.clone(), RightsKind::Restriction, Regime::Gdpr, BASE);
+    ctx.ok("decision cases", store.put_rights_request(&other, trail_b.commit("b restriction")).await)?;
+    expected.sort_by(|x, y| x.id().as_str().cmp(y.id().as_str()));
+    let facts = ctx.ok("decision cases", store.decision_cases(Some(&a)).await)?;
+    ensure!(
+        ctx,
+        "decision cases",
+        facts.restricting == expected,
+        "restricting requests of `{a}`: {:?}, expected the 2 restrictions and objections not rejected, by id",
+        facts.restricting.iter().map(|r| r.id().as_str()).collect::<Vec<_>>()
+    );
+    for facts in [facts, ctx.ok("decision cases", store.decision_cases(None).await)?] {
+        ensure!(
+            ctx,
+            "decision cases",
+            facts.isolating.iter().filter(|i| i.id() == &incident_id).count() == 1
+                && facts.isolating.contains(&contained)
+                && facts.isolating.iter().all(Incident::isolates)
+                && !facts.isolating.iter().any(|i| i.id() == &closed_id),
+            "isolating incidents should hold the contained one once and no closed one: {:?}",
+            facts.isolating.iter().map(|i| i.id().as_str()).collect::<Vec<_>>()
+        );
+    }
+    let none = ctx.ok("decision cases", store.decision_cases(None).await)?;
+    ensure!(
+        ctx,
+        "decision cases",
+        none.restricting.is_empty(),
+        "no tenant, yet {} requests",
+        none.restricting.len()
     );
 
     // Legal holds.
