@@ -13,7 +13,7 @@ use custodian_core::tenant::TenantId;
 use custodian_server::config::Config;
 use custodian_server::runtime::{self, Runtime, SystemClock};
 use custodian_server::{ChainReport, init_admin, verify_audit_chain};
-use custodian_sim::{Sim, SimConfig};
+use custodian_sim::Sim;
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
 
@@ -174,8 +174,7 @@ pub(crate) async fn sim(
     redirect_to: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let shutdown = runtime::shutdown_signal()?;
-    let config =
-        redirect_to.map_or_else(|| SimConfig { seed, ..SimConfig::default() }, |url| sim_config(seed, url));
+    let config = sim_config(seed, redirect_to, time::OffsetDateTime::now_utc().unix_timestamp());
     let running = Sim::new(config).start(listen).await.context("cannot start the simulator")?;
     let base = running.base_url().to_owned();
     let platforms = sim_platforms(&base);

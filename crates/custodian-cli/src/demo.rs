@@ -85,7 +85,7 @@ pub(crate) async fn demo(out: &Output) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr().context("cannot read the listening address")?;
     let dir = TempDir::create(addr.port())?;
     let public = format!("http://{addr}");
-    let sim = Sim::new(sim_config(0, &public))
+    let sim = Sim::new(sim_config(0, Some(&public), time::OffsetDateTime::now_utc().unix_timestamp()))
         .start(SocketAddr::from(([127, 0, 0, 1], 0)))
         .await
         .context("cannot start the simulator")?;

@@ -110,15 +110,30 @@ pub fn callback_url(public_url: &str, platform: &str) -> String {
     format!("{}/v1/oauth/{platform}/callback", public_url.trim_end_matches('/'))
 }
 
-/// A simulator (seed `seed`) whose apps have the OAuth callbacks of the server at `public_url` registered
-/// as their redirect URIs, so each consent page sends the browser back to that server (AUTH-2).
-pub fn sim_config(seed: u64, public_url: &str) -> SimConfig {
+/// How long before the simulator starts its sellers' orders begin: inside a first sync's default order
+/// window (30 days), and early enough that the last order is older than every platform's data delay
+/// (Amazon: 250 orders a minute apart, about 4 hours; TikTok Shop: 250 ten minutes apart, about 42 hours).
+const ORDERS_AGO_SECS: i64 = 3 * 24 * 3600;
+
+/// A simulator (seed `seed`) as `custodian sim` and `custodian demo` run it, started at `now_unix`.
+///
+/// - The Amazon and TikTok Shop sellers' orders start three days before `now_unix` ([`ORDERS_AGO_SECS`]);
+///   the simulator's own defaults are fixed dates long past (what its tests and benches compute with),
+///   which a first sync's default window does not reach. (eBay's orders already end at the simulator's
+///   start.)
+/// - With `public_url`, every app has the OAuth callback of the server at `public_url` registered as its
+///   redirect URI, so each consent page sends the browser back to that server (AUTH-2).
+pub fn sim_config(seed: u64, public_url: Option<&str>, now_unix: i64) -> SimConfig {
     let mut config = SimConfig { seed, ..SimConfig::default() };
-    config.meta.redirect_uris = vec![callback_url(public_url, "meta")];
-    config.tiktok.redirect_uris = vec![callback_url(public_url, "tiktok")];
-    config.tiktok_shop.redirect_uri = callback_url(public_url, "tiktok-shop");
-    config.amazon.redirect_uris = vec![callback_url(public_url, "amazon")];
-    // eBay redirects to the accept URL registered for the RuName.
-    config.ebay.accept_url = callback_url(public_url, "ebay");
+    config.amazon.orders_epoch_unix = now_unix.saturating_sub(ORDERS_AGO_SECS);
+    config.tiktok_shop.orders_start_unix = now_unix.saturating_sub(ORDERS_AGO_SECS);
+    if let Some(public_url) = public_url {
+        config.meta.redirect_uris = vec![callback_url(public_url, "meta")];
+        config.tiktok.redirect_uris = vec![callback_url(public_url, "tiktok")];
+        config.tiktok_shop.redirect_uri = callback_url(public_url, "tiktok-shop");
+        config.amazon.redirect_uris = vec![callback_url(public_url, "amazon")];
+        // eBay redirects to the accept URL registered for the RuName.
+        config.ebay.accept_url = callback_url(public_url, "ebay");
+    }
     config
 }

@@ -130,6 +130,17 @@ pub async fn run(targets: &StoryTargets, progress: &mut dyn FnMut(&str)) -> anyh
         let rows: u64 =
             reply["runs"].as_array().into_iter().flatten().filter_map(|r| r["records"].as_u64()).sum();
         synced.insert(platform.clone(), rows);
+        // Every kind each platform offers has data in the window (reporting, campaigns, orders, stock): a
+        // kind that stored nothing would leave that part of the story empty.
+        let mut per_kind: BTreeMap<&str, u64> = BTreeMap::new();
+        for run in reply["runs"].as_array().into_iter().flatten() {
+            *per_kind.entry(run["kind"].as_str().unwrap_or("?")).or_default() +=
+                run["records"].as_u64().unwrap_or(0);
+        }
+        ensure!(
+            !per_kind.is_empty() && per_kind.values().all(|n| *n > 0),
+            "{platform}'s sync stored nothing of some kind: {per_kind:?}"
+        );
     }
 
     progress("proposing a campaign change on meta (analyst)");

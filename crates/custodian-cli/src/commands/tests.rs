@@ -9,7 +9,8 @@ use super::*;
 
 #[tokio::test]
 async fn the_printed_simulator_configuration_wires_all_five_platforms() {
-    let running = Sim::new(SimConfig::default()).start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let running =
+        Sim::new(custodian_sim::SimConfig::default()).start("127.0.0.1:0".parse().unwrap()).await.unwrap();
     let platforms = sim_platforms(running.base_url());
     assert_eq!(
         platforms.iter().map(|p| p.prefix).collect::<Vec<_>>(),
