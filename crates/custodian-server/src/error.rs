@@ -235,10 +235,9 @@ impl From<ServiceError> for AppError {
         match error {
             ServiceError::Denied(decision) => AppError::denied(&decision),
             ServiceError::NotFound => AppError::not_found(),
-            ServiceError::Conflict(detail) => {
-                AppError::conflict("the resource exists or changed concurrently").with_detail(detail)
-            }
-            // Core's messages are safe to show (no secrets, no record contents).
+            // Core's messages are safe to show (no secrets, no record contents): a refused transition says
+            // why (e.g. "grant in state active cannot ApproveReview"), not only that something conflicted.
+            ServiceError::Conflict(message) => AppError::conflict(message.clone()).with_detail(message),
             ServiceError::Invalid(message) => AppError::invalid(message),
             ServiceError::AuditUnavailable => {
                 AppError::unavailable("audit trail", "audit append failed (AUD-2)")

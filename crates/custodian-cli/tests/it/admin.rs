@@ -80,6 +80,16 @@ fn ok_as(bin: &Bin, args: &[&str]) -> Value {
     json(&run)
 }
 
+/// `custodian --json ARGS` with `bin`'s environment, expected to fail (exit 1): the server's error as the CLI
+/// prints it (`{"error", "code", "status"}`).
+fn refused_as(bin: &Bin, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let run = bin.run(&all, None);
+    assert!(!run.success, "`custodian {}` should fail: {run:?}", args.join(" "));
+    serde_json::from_str(run.stdout.trim()).unwrap_or_else(|e| panic!("not json ({e}): {run:?}"))
+}
+
 fn text_as(bin: &Bin, args: &[&str]) -> String {
     let run = bin.run(args, None);
     assert!(run.success, "`custodian {}`: {run:?}", args.join(" "));
@@ -406,6 +416,72 @@ async fn admin_commands_drive_every_group_over_the_api_as_a_logged_in_admin() {
         request.as_str()
     );
 
+    // RGT-2: a second request extended once (a reason and a new due date within the statutory maximum),
+    // then rejected with a reason; a closed request cannot be rejected again.
+    let second = ok_as(&ops, &["rights", "open", "--tenant", "acme", "--kind", "access", "--regime", "gdpr"]);
+    let second = second["request"]["id"].as_str().unwrap().to_owned();
+    let original_due = ok_as(&ops, &["rights", "show", "--tenant", "acme", &second])["request"]["respond_by"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let new_due = rfc((now + time::Duration::days(50)).replace_nanosecond(0).unwrap());
+    assert!(new_due.as_str() > original_due.as_str(), "{new_due} after {original_due}");
+    let update = ["rights", "update", "--tenant", "acme", second.as_str()];
+    let no_reason = refused_as(&ops, &[&update[..], &["--action", "extend", "--new-due", &new_due]].concat());
+    assert_eq!(
+        (no_reason["code"].as_str(), no_reason["status"].as_u64()),
+        (Some("invalid_input"), Some(422))
+    );
+    assert!(no_reason["error"].as_str().unwrap().contains("`reason` is required to extend"), "{no_reason}");
+    let extended = ok_as(
+        &ops,
+        &[&update[..], &["--action", "extend", "--reason", "many systems", "--new-due", &new_due]].concat(),
+    );
+    let r = &extended["request"];
+    assert_eq!(r["id"], second.as_str(), "{extended}");
+    assert_eq!(r["status"], "extended", "{extended}");
+    assert_eq!(r["extension"]["reason"], "many systems", "{extended}");
+    assert_eq!(r["extension"]["new_due"], new_due.as_str(), "{extended}");
+    assert_eq!(r["respond_by"], new_due.as_str(), "the deadline moves to the new due date: {extended}");
+    assert!(r["acknowledged_at"].is_string(), "an extension notice acknowledges: {extended}");
+    let shown = ok_as(&ops, &["rights", "show", "--tenant", "acme", &second]);
+    assert_eq!(
+        (&shown["request"]["status"], &shown["request"]["respond_by"]),
+        (&Value::from("extended"), &Value::from(new_due.as_str())),
+        "{shown}"
+    );
+    let twice = refused_as(
+        &ops,
+        &[&update[..], &["--action", "extend", "--reason", "still more", "--new-due", &new_due]].concat(),
+    );
+    assert_eq!(twice["code"], "invalid_input", "{twice}");
+    assert!(twice["error"].as_str().unwrap().contains("already extended once"), "{twice}");
+    let no_reason = refused_as(&ops, &[&update[..], &["--action", "reject"]].concat());
+    assert!(no_reason["error"].as_str().unwrap().contains("`reason` is required to reject"), "{no_reason}");
+    let rejected =
+        text_as(&ops, &[&update[..], &["--action", "reject", "--reason", "manifestly unfounded"]].concat());
+    assert_eq!(rejected.trim_end(), format!("rights request {second}: rejected"), "{rejected}");
+    let shown = ok_as(&ops, &["rights", "show", "--tenant", "acme", &second]);
+    let r = &shown["request"];
+    assert_eq!(r["status"], "rejected", "{shown}");
+    assert_eq!(r["rejection_reason"], "manifestly unfounded", "{shown}");
+    assert!(r["completed_at"].is_string(), "{shown}");
+    assert_eq!(r["overdue"], false, "a closed request is never overdue: {shown}");
+    let again = refused_as(&ops, &[&update[..], &["--action", "reject", "--reason", "again"]].concat());
+    assert_eq!((again["code"].as_str(), again["status"].as_u64()), (Some("invalid_input"), Some(422)));
+    assert!(again["error"].as_str().unwrap().contains("in state rejected cannot reject"), "{again}");
+    let again = ops.run(&[&update[..], &["--action", "reject", "--reason", "again"]].concat(), None);
+    assert!(failed(&again).contains("error: ") && again.stderr.contains("(invalid_input)"), "{again:?}");
+    let late = refused_as(
+        &ops,
+        &[&update[..], &["--action", "extend", "--reason", "late", "--new-due", &new_due]].concat(),
+    );
+    assert_eq!(late["code"], "invalid_input", "{late}");
+    // The refusals changed nothing.
+    let shown = ok_as(&ops, &["rights", "show", "--tenant", "acme", &second]);
+    assert_eq!(shown["request"]["rejection_reason"], "manifestly unfounded", "{shown}");
+    assert_eq!(shown["request"]["extension"]["reason"], "many systems", "{shown}");
+
     // RGT-1, RGT-3 on a second tenant: deletion under a deletion request, then offboarding with the final
     // export written to a file.
     ok_as(bin, &["tenant", "create", "beta", "--name", "Beta Ltd"]);
@@ -465,9 +541,28 @@ async fn admin_commands_drive_every_group_over_the_api_as_a_logged_in_admin() {
     server.stop();
 }
 
+/// Plays the client's browser on the simulator's consent page `consent` and delivers its redirect (to
+/// `public_url`) to the server at `base`, as a reverse proxy would; returns the connected grant's id.
+async fn consent_as_client(consent: &str, public_url: &str, base: &str) -> String {
+    let browser = custodian_http::HttpClient::new(custodian_http::HttpConfig {
+        allow_plain_loopback: true,
+        ..custodian_http::HttpConfig::default()
+    })
+    .unwrap();
+    let page = browser.send(custodian_http::Request::get(browser.check_url(consent).unwrap())).await.unwrap();
+    assert_eq!(page.status, 302);
+    let location = custodian_http::Url::parse(page.header("location").unwrap()).unwrap();
+    assert!(location.as_str().starts_with(public_url), "{location}");
+    let callback = format!("{}?{}", location.path(), location.query().unwrap_or(""));
+    let (status, body) = crate::support::http_client(base).call("GET", &callback, None, None).await;
+    assert_eq!(status, 200, "{body}");
+    body["grant"]["id"].as_str().unwrap().to_owned()
+}
+
 /// AUTH-2 then a sync through the CLI: `grant connect` against `custodian sim` (its consent page plays the
 /// client's browser), `grant validate`, `sync run` account by account with the runs' counts, `sync history`
-/// with the checkpoints, `grant pii` refused off commerce, `grant revoke` with a clean receipt (RET-6).
+/// with the checkpoints, `grant pii` refused off commerce, `grant review` refused on an active grant, the PII
+/// switch on and off on a connected eBay grant, `grant revoke` with a clean receipt (RET-6).
 #[tokio::test]
 async fn admin_sync_run_pulls_a_connected_grant_and_shows_its_history() {
     const PUBLIC_URL: &str = "https://custodian.admin.test";
@@ -546,19 +641,7 @@ async fn admin_sync_run_pulls_a_connected_grant_and_shows_its_history() {
     );
     let consent = started["consent_url"].as_str().unwrap();
     assert!(consent.starts_with(&sim_base), "{started}");
-    let browser = custodian_http::HttpClient::new(custodian_http::HttpConfig {
-        allow_plain_loopback: true,
-        ..custodian_http::HttpConfig::default()
-    })
-    .unwrap();
-    let page = browser.send(custodian_http::Request::get(browser.check_url(consent).unwrap())).await.unwrap();
-    assert_eq!(page.status, 302);
-    let location = custodian_http::Url::parse(page.header("location").unwrap()).unwrap();
-    assert!(location.as_str().starts_with(PUBLIC_URL), "{location}");
-    let callback = format!("{}?{}", location.path(), location.query().unwrap_or(""));
-    let (status, body) = crate::support::http_client(&base).call("GET", &callback, None, None).await;
-    assert_eq!(status, 200, "{body}");
-    let grant = body["grant"]["id"].as_str().unwrap().to_owned();
+    let grant = consent_as_client(consent, PUBLIC_URL, &base).await;
 
     let validated = ok_as(&am, &["grant", "validate", "--tenant", "acme", &grant]);
     assert_eq!(validated["outcome"], "active", "{validated}");
@@ -581,7 +664,72 @@ async fn admin_sync_run_pulls_a_connected_grant_and_shows_its_history() {
     assert!(!checkpoints.is_empty() && checkpoints.iter().all(|c| c["finished"] == true), "{history}");
 
     let pii = am.run(&["grant", "pii", "--tenant", "acme", &grant, "on"], None);
-    assert!(failed(&pii).contains("error: "), "{pii:?}");
+    assert!(failed(&pii).contains("error: ") && pii.stderr.contains("(invalid_input)"), "{pii:?}");
+    let pii = refused_as(&am, &["grant", "pii", "--tenant", "acme", &grant, "on"]);
+    assert_eq!((pii["code"].as_str(), pii["status"].as_u64()), (Some("invalid_input"), Some(422)), "{pii}");
+    assert!(pii["error"].as_str().unwrap().contains("only on commerce platforms"), "{pii}");
+    assert_eq!(ok_as(&am, &["grant", "show", "--tenant", "acme", &grant])["grant"]["pii_enabled"], false);
+
+    // AUTH-5: `grant review` re-approves only a grant in review; an active grant is refused as it is.
+    let review = refused_as(&am, &["grant", "review", "--tenant", "acme", &grant]);
+    assert_eq!(
+        (review["code"].as_str(), review["status"].as_u64()),
+        (Some("conflict"), Some(409)),
+        "{review}"
+    );
+    // The refusal says why: the grant's state, not only that something conflicted.
+    assert!(review["error"].as_str().unwrap().contains("state active"), "{review}");
+    let review = am.run(&["grant", "review", "--tenant", "acme", &grant], None);
+    assert!(failed(&review).contains("(conflict)"), "{review:?}");
+    let shown = ok_as(&am, &["grant", "show", "--tenant", "acme", &grant]);
+    assert_eq!(shown["grant"]["state"], "active", "{shown}");
+    assert_eq!(shown["grant"]["review"], serde_json::json!([]), "{shown}");
+
+    // MIN-2: the buyer PII switch on a commerce grant (eBay), connected and validated like the first.
+    let started = ok_as(
+        &am,
+        &[
+            "grant",
+            "connect",
+            "--tenant",
+            "acme",
+            "--platform",
+            "ebay",
+            "--task",
+            "read_orders",
+            "--task",
+            "update_stock",
+        ],
+    );
+    assert_eq!(started["grant"]["pii_enabled"], false, "{started}");
+    let ebay = consent_as_client(started["consent_url"].as_str().unwrap(), PUBLIC_URL, &base).await;
+    let validated = ok_as(&am, &["grant", "validate", "--tenant", "acme", &ebay]);
+    assert_eq!(validated["outcome"], "active", "{validated}");
+    let on = ok_as(&am, &["grant", "pii", "--tenant", "acme", &ebay, "on"]);
+    assert_eq!(on["grant"]["id"], ebay.as_str(), "{on}");
+    assert_eq!(on["grant"]["pii_enabled"], true, "{on}");
+    assert_eq!(on["grant"]["state"], "active", "the switch leaves the grant active: {on}");
+    let shown = ok_as(&am, &["grant", "show", "--tenant", "acme", &ebay]);
+    assert_eq!(shown["grant"]["pii_enabled"], true, "{shown}");
+    let listed = text_as(&am, &["grant", "list", "--tenant", "acme"]);
+    assert!(listed.lines().any(|l| l.contains(&ebay) && l.contains(" yes ")), "{listed}");
+    let off = text_as(&am, &["grant", "pii", "--tenant", "acme", &ebay, "off"]);
+    assert_eq!(off.trim_end(), format!("grant {ebay}: buyer pii off"), "{off}");
+    let shown = ok_as(&am, &["grant", "show", "--tenant", "acme", &ebay]);
+    assert_eq!(shown["grant"]["pii_enabled"], false, "{shown}");
+    let on = text_as(&am, &["grant", "pii", "--tenant", "acme", &ebay, "on"]);
+    assert_eq!(on.trim_end(), format!("grant {ebay}: buyer pii on"), "{on}");
+    // A revoked grant's switch cannot move.
+    let revoked = ok_as(&am, &["grant", "revoke", "--tenant", "acme", &ebay]);
+    assert_eq!(revoked["receipt"]["clean"], true, "{revoked}");
+    let gone = refused_as(&am, &["grant", "pii", "--tenant", "acme", &ebay, "off"]);
+    assert_eq!(gone["code"], "conflict", "{gone}");
+    assert!(gone["error"].as_str().unwrap().contains("revoked"), "{gone}");
+    let shown = ok_as(&am, &["grant", "show", "--tenant", "acme", &ebay]);
+    assert_eq!(
+        (&shown["grant"]["state"], &shown["grant"]["pii_enabled"]),
+        (&Value::from("revoked"), &Value::from(true))
+    );
     let revoked = ok_as(&am, &["grant", "revoke", "--tenant", "acme", &grant]);
     assert_eq!(revoked["receipt"]["clean"], true, "{revoked}");
     assert!(revoked["receipt"]["total_deleted"].as_u64().unwrap() > 0, "{revoked}");
