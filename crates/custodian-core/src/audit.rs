@@ -75,8 +75,8 @@ pub use event::{
     AccessDecided, ApiKeyChanged, AuditCategory, AuditEvent, ChangeApproved, ChangeExecuted, ChangeProposed,
     DataRead, GrantChanged, HoldChanged, IncidentChanged, KeyChanged, KeyOperation, LoginAttempted,
     MAX_LIST_ITEMS, MAX_TEXT_CHARS, PersonnelChanged, RecordsPurged, RetentionRan, RightsRequestChanged,
-    SecretAccessed, SecretOperation, SignalReceived, SignalRejected, SyncFailed, SyncProgressed,
-    TenantChanged, action_name,
+    SecretAccessed, SecretOperation, SessionChanged, SignalReceived, SignalRejected, SyncFailed,
+    SyncProgressed, TenantChanged, action_name,
 };
 
 /// The encoding version written as the first byte of every record.

@@ -285,6 +285,7 @@ fn event_json(event: &AuditEvent) -> Value {
         AuditEvent::LoginAttempted(e) => json!({
             "person": e.person.as_ref().map(|p| p.as_str()), "succeeded": e.succeeded, "reason": e.reason,
         }),
+        AuditEvent::SessionChanged(e) => json!({"person": e.person.as_str(), "change": e.change}),
         AuditEvent::ChangeProposed(e) => json!({
             "change": e.change.as_str(), "diff_hash": e.diff_hash.to_string(), "grant": e.grant.as_str(),
         }),

@@ -324,6 +324,13 @@ audit_events! {
     TenantChanged = 21, "tenant_changed" {
         change: String,
     }
+    /// A person's session changed without a login (ACC-2): ended by its holder (`logout`), its MFA
+    /// verified again (`step_up`), or ended after failed step-ups locked the account (`revoked_after_lockout`).
+    /// Failed step-ups are [`LoginAttempted`] events: they count towards the lockout like failed logins.
+    SessionChanged = 22, "session_changed" {
+        person: PersonId,
+        change: String,
+    }
 }
 
 impl AuditEvent {
@@ -336,7 +343,9 @@ impl AuditEvent {
             | AuditEvent::SignalReceived(_)
             | AuditEvent::SignalRejected(_)
             | AuditEvent::TenantChanged(_) => C::AuthorizationChange,
-            AuditEvent::AccessDecided(_) | AuditEvent::LoginAttempted(_) => C::AccessDecision,
+            AuditEvent::AccessDecided(_) | AuditEvent::LoginAttempted(_) | AuditEvent::SessionChanged(_) => {
+                C::AccessDecision
+            }
             AuditEvent::SyncProgressed(_) | AuditEvent::SyncFailed(_) => C::JobUpdate,
             AuditEvent::SecretAccessed(e) if e.operation == SecretOperation::Delete => C::Deletion,
             AuditEvent::KeyChanged(e) if e.operation == KeyOperation::Destroyed => C::Deletion,

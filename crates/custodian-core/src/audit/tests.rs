@@ -68,6 +68,7 @@ fn sample_events() -> Vec<AuditEvent> {
         SignalReceived::new(Platform::Ebay, "marketplace_account_deletion").into(),
         SignalRejected::new(Platform::TikTokShop, "signature mismatch").into(),
         TenantChanged::new("offboarding started").into(),
+        SessionChanged::new(pid("p-1"), "logout").into(),
     ]
 }
 
@@ -158,7 +159,7 @@ fn every_kind_has_a_tag_name_and_category() {
     let kinds: Vec<&str> = samples.iter().map(AuditEvent::kind).collect();
     assert_eq!(kinds, AuditEvent::KINDS, "one sample per kind, in tag order");
     let tags: Vec<u8> = samples.iter().map(AuditEvent::tag).collect();
-    assert_eq!(tags, (1..=21).collect::<Vec<u8>>());
+    assert_eq!(tags, (1..=22).collect::<Vec<u8>>());
     let categories: BTreeSet<AuditCategory> = samples.iter().map(AuditEvent::category).collect();
     let mut all = AuditCategory::ALL.to_vec();
     all.retain(|c| !categories.contains(c));
@@ -188,6 +189,7 @@ fn every_kind_has_a_tag_name_and_category() {
         19 signal_received          authorization_change
         20 signal_rejected          authorization_change
         21 tenant_changed           authorization_change
+        22 session_changed          access_decision
     "#]]
     .assert_eq(&table);
 }
@@ -818,6 +820,7 @@ fn arb_event() -> BoxedStrategy<AuditEvent> {
         (arb_platform(), arb_text()).prop_map(|(p, k)| SignalReceived::new(p, k).into()),
         (arb_platform(), arb_text()).prop_map(|(p, r)| SignalRejected::new(p, r).into()),
         arb_text().prop_map(|c| TenantChanged::new(c).into()),
+        (arb_person(), arb_text()).prop_map(|(p, c)| SessionChanged::new(p, c).into()),
     ]
     .boxed()
 }

@@ -12,7 +12,9 @@
 
 use std::collections::BTreeSet;
 
-use custodian_core::audit::{ActorRef, ApiKeyChanged, LoginAttempted, PersonnelChanged, system_tenant};
+use custodian_core::audit::{
+    ActorRef, ApiKeyChanged, LoginAttempted, PersonnelChanged, SessionChanged, system_tenant,
+};
 use custodian_core::authz::{Action, Actor};
 use custodian_core::personnel::password::{self, PasswordError, PasswordHash};
 use custodian_core::personnel::token::{self, TokenKind};
@@ -103,6 +105,16 @@ fn login_event(
     reason: &str,
 ) -> custodian_core::audit::NewAuditEvent {
     guard::event(state, actor, LoginAttempted::new(person.cloned(), ok, reason))
+}
+
+/// A session change that is not a login attempt: `logout`, `step_up`, `revoked_after_lockout` (ACC-2).
+fn session_event(
+    state: &AppState,
+    actor: ActorRef,
+    person: &PersonId,
+    change: &str,
+) -> custodian_core::audit::NewAuditEvent {
+    guard::event(state, actor, SessionChanged::new(person.clone(), change))
 }
 
 /// Counts a failed login or step-up; locks the account at `lockout_after` failures in a row. Returns whether
@@ -240,7 +252,7 @@ fn session_of(
 /// `POST /v1/auth/logout`: revokes the session.
 pub(crate) async fn logout(state: &AppState, auth: &Authenticated) -> Result<(), AppError> {
     let (hash, person) = session_of(auth)?;
-    let event = login_event(state, ActorRef::from(&auth.actor), Some(&person.id), true, "logout");
+    let event = session_event(state, ActorRef::from(&auth.actor), &person.id, "logout");
     state.deps().personnel.revoke_session(hash, state.now(), vec![event]).await?;
     Ok(())
 }
@@ -278,8 +290,7 @@ pub(crate) async fn step_up(
             let locked =
                 record_failure(state, actor.clone(), credential, &format!("step-up: {reason}")).await?;
             if locked {
-                let event =
-                    login_event(state, actor, Some(&person.id), false, "session revoked after lockout");
+                let event = session_event(state, actor, &person.id, "revoked_after_lockout");
                 deps.personnel.revoke_session(hash, now, vec![event]).await?;
             }
             return Err(rejected(reason));
@@ -288,7 +299,7 @@ pub(crate) async fn step_up(
     let mut credential = credential;
     credential.totp_last_step = Some(step);
     credential.failed_logins = 0;
-    let event = login_event(state, actor, Some(&person.id), true, "step-up");
+    let event = session_event(state, actor, &person.id, "step_up");
     deps.personnel.set_credential(&credential, vec![event]).await?;
     deps.personnel.set_session_mfa(hash, now).await?;
     Ok(now)

@@ -17,7 +17,8 @@ async fn login_with(h: &Harness, email: &str, password: &str, code: Option<&str>
     h.call("POST", "/v1/auth/login", &Auth::None, Some(body)).await
 }
 
-/// The login events appended since `mark`, as `login_attempted:<ok|fail>:<reason>`.
+/// The login and session events appended since `mark`, as `login_attempted:<ok|fail>:<reason>` and
+/// `session_changed:<change>`.
 async fn login_events(
     h: &Harness,
     mark: &std::collections::BTreeMap<custodian_core::tenant::TenantId, usize>,
@@ -137,7 +138,7 @@ async fn sessions_expire_and_logout_revokes() {
     let mark = h.mark().await;
     let reply = h.call("POST", "/v1/auth/logout", &auth, None).await;
     assert_eq!(reply.status, StatusCode::NO_CONTENT);
-    assert_eq!(login_events(&h, &mark).await, ["login_attempted:ok:logout"]);
+    assert_eq!(login_events(&h, &mark).await, ["session_changed:logout"]);
     assert_eq!(h.call("GET", "/v1/me", &auth, None).await.status, StatusCode::UNAUTHORIZED);
     assert_eq!(h.call("POST", "/v1/auth/logout", &auth, None).await.status, StatusCode::UNAUTHORIZED);
 }
@@ -156,7 +157,7 @@ async fn step_up_refreshes_a_stale_mfa_verification_acc2() {
     let code = h.code(&admin.secret);
     let reply = h.call("POST", "/v1/auth/step-up", &auth, Some(json!({"code": code}))).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    assert_eq!(login_events(&h, &mark).await, ["login_attempted:ok:step-up"]);
+    assert_eq!(login_events(&h, &mark).await, ["session_changed:step_up"]);
     let me = h.call("GET", "/v1/me", &auth, None).await;
     assert_eq!(me.body["session"]["mfa_verified_at"], reply.body["mfa_verified_at"]);
     assert_eq!(h.call("GET", "/v1/people", &auth, None).await.status, StatusCode::OK);
@@ -181,7 +182,7 @@ async fn failed_step_ups_lock_the_account_and_end_the_session() {
     assert_eq!(
         events,
         [
-            "login_attempted:fail:session revoked after lockout",
+            "session_changed:revoked_after_lockout",
             "login_attempted:fail:step-up: wrong mfa code; account locked for 15 minutes",
             "login_attempted:fail:step-up: wrong mfa code",
         ]

@@ -332,6 +332,7 @@ pub(crate) fn describe(event: &AuditEvent) -> String {
         AuditEvent::LoginAttempted(e) => {
             format!("login_attempted:{}:{}", if e.succeeded { "ok" } else { "fail" }, e.reason)
         }
+        AuditEvent::SessionChanged(e) => format!("session_changed:{}", e.change),
         AuditEvent::DataRead(e) => format!("data_read:{}:{}", e.class, e.records),
         other => other.kind().to_owned(),
     }
