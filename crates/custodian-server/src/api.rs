@@ -306,11 +306,12 @@ pub(crate) fn operations() -> Vec<Operation> {
             op(Get, "/readyz", "readyz", |m| on(m, ops::readyz))
                 .summary("Readiness: the store answers a cheap call")
                 .ok(200, "`{\"status\": \"ready\"}`"),
-            op(Get, "/metrics", "metrics", |m| on(m, ops::metrics)).summary("Prometheus metrics").ok_media(
-                200,
-                Media::Text("text/plain"),
-                "the metrics in Prometheus' text format 0.0.4",
-            ),
+            op(Get, "/metrics", "metrics", |m| on(m, ops::metrics))
+                .summary(
+                    "Prometheus metrics; with `security.metrics_token` set, only for `Authorization: Bearer <token>`",
+                )
+                .ok_media(200, Media::Text("text/plain"), "the metrics in Prometheus' text format 0.0.4")
+                .errors(&[401]),
             op(Get, "/v1/openapi.json", "openapi", |m| on(m, openapi::serve))
                 .summary("This OpenAPI document, generated from the router's route table")
                 .ok(200, "the OpenAPI 3.1 document"),
@@ -334,12 +335,15 @@ fn personnel() -> Vec<Operation> {
         op(Post, "/v1/auth/logout", "logout", |m| on(m, people::logout))
             .summary("End the session")
             .people_only()
-            .audit("`login_attempted` \"logout\" (system)")
+            .audit("`session_changed` logout (system)")
             .ok_media(204, Media::Empty, "the session is revoked"),
         op(Post, "/v1/auth/step-up", "stepUp", |m| on(m, people::step_up))
             .summary("Verify a fresh TOTP code for sensitive actions (ACC-2)")
             .people_only()
-            .audit("`login_attempted` \"step-up\" (system)")
+            .audit(
+                "`session_changed` step_up; a failure `login_attempted`, and `session_changed` \
+                 revoked_after_lockout when it locks the account (system)",
+            )
             .body::<StepUpBody>()
             .ok(200, "when the verification was recorded"),
         op(Get, "/v1/me", "me", |m| on(m, people::me))

@@ -21,6 +21,7 @@
 //! | `CUSTODIAN_KEYSTORE_PASSPHRASE` | keystore passphrase (Argon2id), instead of a key |
 //! | `CUSTODIAN_VAULT_ADDR`, `CUSTODIAN_VAULT_ROLE_ID`, `CUSTODIAN_VAULT_SECRET_ID` | use Vault/OpenBao (AppRole) instead of the keystore |
 //! | `CUSTODIAN_MFA_REQUIRED` | `true` or `false` |
+//! | `CUSTODIAN_METRICS_TOKEN` | the bearer token `GET /metrics` requires (at least 16 characters) |
 //! | `CUSTODIAN_ALLOW_PLAIN_HTTP_LOOPBACK` | `true` lets outbound calls use plain http to loopback (tests, simulator) |
 //! | `CUSTODIAN_NOTIFY_WEBHOOK_URL` | where alerts are posted |
 //! | `CUSTODIAN_<P>_CLIENT_ID`, `CUSTODIAN_<P>_CLIENT_SECRET`, `CUSTODIAN_<P>_WEBHOOK_SECRET`, `CUSTODIAN_<P>_BASE_URL` | platform `<P>` = `META`, `TIKTOK`, `TIKTOK_SHOP`, `AMAZON`, `EBAY` |
@@ -178,7 +179,7 @@ impl fmt::Debug for SecretsConfig {
 }
 
 /// People, sessions and request limits.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SecurityConfig {
     /// MFA at every login (ACC-2). Production refuses `false` (ENV-1).
     pub mfa_required: bool,
@@ -189,6 +190,10 @@ pub struct SecurityConfig {
     /// Largest request body accepted.
     pub max_body_bytes: usize,
     pub request_timeout_secs: u32,
+    /// When set, `GET /metrics` answers only `Authorization: Bearer <token>` (at least 16 characters); when
+    /// not, it answers anyone who reaches the listener (route, method, status and latency counts; no tenant
+    /// data). `security.metrics_token` or `CUSTODIAN_METRICS_TOKEN`.
+    pub metrics_token: Option<SecretString>,
 }
 
 impl Default for SecurityConfig {
@@ -200,6 +205,7 @@ impl Default for SecurityConfig {
             lockout_minutes: 15,
             max_body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
+            metrics_token: None,
         }
     }
 }

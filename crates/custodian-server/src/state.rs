@@ -24,6 +24,8 @@ pub(crate) struct Limits {
     pub(crate) lockout_for: Duration,
     pub(crate) max_body_bytes: usize,
     pub(crate) request_timeout: std::time::Duration,
+    /// The bearer token `GET /metrics` requires, if any.
+    pub(crate) metrics_token: Option<secrecy::SecretString>,
 }
 
 impl Limits {
@@ -34,6 +36,7 @@ impl Limits {
             lockout_for: Duration::minutes(i64::from(security.lockout_minutes.max(1))),
             max_body_bytes: security.max_body_bytes.max(1),
             request_timeout: std::time::Duration::from_secs(u64::from(security.request_timeout_secs.max(1))),
+            metrics_token: security.metrics_token.clone(),
         }
     }
 }

@@ -3,10 +3,12 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use custodian_core::audit::system_tenant;
+use secrecy::ExposeSecret as _;
 use serde_json::json;
+use subtle::ConstantTimeEq as _;
 
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
@@ -26,8 +28,26 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Result<impl IntoRes
     Ok(Json(json!({"status": "ready"})))
 }
 
-pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics().render())
+/// The metrics; with `security.metrics_token` set, only for `Authorization: Bearer <token>` (compared in
+/// constant time; anything else is the usual 401).
+pub(super) async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, AppError> {
+    if let Some(token) = &state.limits().metrics_token {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, credential)| credential.trim());
+        let matches =
+            given.is_some_and(|g| bool::from(g.as_bytes().ct_eq(token.expose_secret().trim().as_bytes())));
+        if !matches {
+            return Err(AppError::unauthenticated().with_detail("metrics token missing or wrong"));
+        }
+    }
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], state.metrics().render()))
 }
 
 pub(super) async fn not_found() -> AppError {

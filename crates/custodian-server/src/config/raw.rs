@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use custodian_core::authz::Environment;
 use custodian_core::platform::Platform;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 use serde::Deserialize;
 
 use super::{
@@ -60,6 +60,7 @@ struct RawSecurity {
     lockout_minutes: Option<u32>,
     max_body_bytes: Option<usize>,
     request_timeout_secs: Option<u32>,
+    metrics_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -116,6 +117,21 @@ fn flag(env: &BTreeMap<String, String>, key: &str) -> Result<Option<bool>, Confi
         Some("true" | "1" | "yes") => Ok(Some(true)),
         Some("false" | "0" | "no") => Ok(Some(false)),
         Some(_) => Err(ConfigError::invalid(key, "expected `true` or `false`")),
+    }
+}
+
+/// Shortest metrics token accepted.
+const MIN_METRICS_TOKEN_CHARS: usize = 16;
+
+fn metrics_token(token: Option<SecretString>) -> Result<Option<SecretString>, ConfigError> {
+    match token {
+        Some(t) if t.expose_secret().trim().chars().count() < MIN_METRICS_TOKEN_CHARS => {
+            Err(ConfigError::invalid(
+                "security.metrics_token",
+                format!("must be at least {MIN_METRICS_TOKEN_CHARS} characters"),
+            ))
+        }
+        other => Ok(other),
     }
 }
 
@@ -244,6 +260,9 @@ pub(super) fn resolve(raw: RawConfig, env: &BTreeMap<String, String>) -> Result<
         request_timeout_secs: nonzero(
             "security.request_timeout_secs",
             raw.security.request_timeout_secs.unwrap_or(defaults.request_timeout_secs),
+        )?,
+        metrics_token: metrics_token(
+            secret(env, "CUSTODIAN_METRICS_TOKEN").or(raw.security.metrics_token.map(SecretString::from)),
         )?,
     };
 

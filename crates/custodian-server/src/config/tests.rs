@@ -368,3 +368,22 @@ fn the_worker_schedule_is_refused_out_of_bounds() {
     check_err(Some("[worker]\ntick_seconds = -1\n"), &[], "expected u32");
     check_err(Some("[worker]\ntick = 5\n"), &[], "unknown field `tick`");
 }
+
+#[test]
+fn a_metrics_token_comes_from_the_file_or_the_environment_and_must_be_long_enough() {
+    let file = "[security]\nmetrics_token = \"file-token-0123456789\"\n";
+    let config = load(Some(file), &[]).unwrap();
+    assert_eq!(
+        config.security.metrics_token.as_ref().map(|t| t.expose_secret().to_owned()).as_deref(),
+        Some("file-token-0123456789")
+    );
+    let config = load(Some(file), &[("CUSTODIAN_METRICS_TOKEN", "env-token-0123456789")]).unwrap();
+    assert_eq!(
+        config.security.metrics_token.as_ref().map(|t| t.expose_secret().to_owned()).as_deref(),
+        Some("env-token-0123456789")
+    );
+    assert!(!format!("{config:?}").contains("env-token-0123456789"), "the token must not be printed");
+    assert!(load(None, &[]).unwrap().security.metrics_token.is_none());
+    let short = load(None, &[("CUSTODIAN_METRICS_TOKEN", "short")]).unwrap_err();
+    assert_eq!(short.to_string(), "`security.metrics_token`: must be at least 16 characters");
+}

@@ -80,3 +80,29 @@ async fn metrics_count_requests_by_route_and_status_class() {
     assert!(!text.contains("secret-path"));
     assert!(!text.contains("t1"));
 }
+
+/// With `security.metrics_token` set, `/metrics` answers only that bearer token (any scheme case); a missing,
+/// wrong or differently-schemed credential is the usual 401, and a session is not enough.
+#[tokio::test]
+async fn a_metrics_token_closes_metrics_to_everyone_else() {
+    const TOKEN: &str = "metrics-token-0123456789";
+    let h = Harness::with(|_| {}, |s| s.metrics_token = Some(TOKEN.to_owned().into()));
+    let session = h.login_as("an@example.com", &[Role::Analyst], &[]).await;
+    for auth in [
+        Auth::None,
+        Auth::Raw("Bearer wrong-token-0123456789".to_owned()),
+        Auth::Raw(format!("Bearer {TOKEN}x")),
+        Auth::Raw(format!("ApiKey {TOKEN}")),
+        Auth::Raw(TOKEN.to_owned()),
+        session,
+    ] {
+        let reply = h.call("GET", "/metrics", &auth, None).await;
+        assert_eq!((reply.status, reply.code()), (StatusCode::UNAUTHORIZED, "unauthenticated"), "{auth:?}");
+        assert!(!reply.text.contains("custodian_http_requests_total"), "{}", reply.text);
+    }
+    for header in [format!("Bearer {TOKEN}"), format!("bearer {TOKEN}")] {
+        let reply = h.call("GET", "/metrics", &Auth::Raw(header), None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        assert!(reply.text.contains("# TYPE custodian_http_requests_total counter"), "{}", reply.text);
+    }
+}
