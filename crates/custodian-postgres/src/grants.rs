@@ -4,17 +4,17 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use custodian_core::audit::NewAuditEvent;
+use custodian_core::audit::{Hash, NewAuditEvent};
 use custodian_core::grant::{Grant, GrantEvidence, GrantId, GrantState};
 use custodian_core::platform::{AccountRef, Platform, Task};
-use custodian_core::ports::{GrantStore, StoreError};
+use custodian_core::ports::{GrantStore, PendingConsent, StoreError};
 use custodian_core::tenant::TenantId;
 use sqlx::PgConnection;
 use time::OffsetDateTime;
 
 use crate::check::parse;
 use crate::error::{self, corrupt};
-use crate::{PgStore, micros, wire};
+use crate::{PgStore, flow_state, micros, wire};
 
 const STATES: [GrantState; 5] = [
     GrantState::Pending,
@@ -322,5 +322,39 @@ impl GrantStore for PgStore {
                 .map_err(error::store)?;
         tx.commit().await.map_err(error::store)?;
         pairs(rows)
+    }
+
+    async fn put_consent(
+        &self,
+        consent: &PendingConsent,
+        max_pending: usize,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        flow_state::put_consent(self, consent, max_pending, now).await
+    }
+
+    async fn pending_consents(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        flow_state::pending_consents(self, now).await
+    }
+
+    async fn take_consent(
+        &self,
+        state_hash: &Hash,
+        now: OffsetDateTime,
+    ) -> Result<Option<PendingConsent>, StoreError> {
+        flow_state::take_consent(self, state_hash, now).await
+    }
+
+    async fn claim_signal(
+        &self,
+        key: &Hash,
+        now: OffsetDateTime,
+        window: time::Duration,
+    ) -> Result<bool, StoreError> {
+        flow_state::claim_signal(self, key, now, window).await
+    }
+
+    async fn release_signal(&self, key: &Hash) -> Result<(), StoreError> {
+        flow_state::release_signal(self, key).await
     }
 }

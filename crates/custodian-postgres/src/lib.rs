@@ -15,6 +15,9 @@
 //!   differs`), the other kinds by update-then-insert CTEs with the same fallback; purges in bounded batches
 //!   by `ctid`. Ingest transactions alone commit asynchronously ([`INGEST_SYNCHRONOUS_COMMIT`]).
 //! - Jobs: `FOR UPDATE SKIP LOCKED` leases with expiry and fencing tokens.
+//! - Flow state (`flow_state`): pending OAuth consents and claimed platform signals in global tables, so
+//!   every process on the database shares them; taken and claimed atomically (`DELETE … RETURNING`,
+//!   `INSERT … ON CONFLICT DO UPDATE … WHERE … RETURNING`).
 //!
 //! No sqlx type crosses the port boundary: database errors become [`StoreError`] or [`JobQueueError`]
 //! variants (unique violations `Conflict`, bad input `Invalid`, the rest `Unavailable` carrying a
@@ -28,6 +31,7 @@ mod cases;
 mod check;
 mod dataset;
 mod error;
+mod flow_state;
 mod grants;
 mod jobs;
 mod personnel;

@@ -8,8 +8,6 @@ use custodian_core::personnel::totp::TotpConfig;
 use custodian_core::service::{Deps, Services, Settings};
 use time::Duration;
 
-use crate::api::grants::PendingConsents;
-use crate::api::webhooks::SeenSignals;
 use crate::config::SecurityConfig;
 use crate::metrics::Metrics;
 
@@ -46,10 +44,6 @@ pub(crate) struct Inner {
     pub(crate) limits: Limits,
     pub(crate) totp: TotpConfig,
     pub(crate) metrics: Metrics,
-    /// OAuth consents started and not yet called back (`state` → tenant, grant, initiator).
-    pub(crate) consents: PendingConsents,
-    /// Platform notifications already handled (replay protection, AUTH-6).
-    pub(crate) signals: SeenSignals,
 }
 
 /// Everything a handler needs. Cheap to clone (one `Arc`).
@@ -77,8 +71,6 @@ impl AppState {
                 limits: Limits::from_config(security),
                 totp: TotpConfig::default(),
                 metrics: Metrics::default(),
-                consents: PendingConsents::default(),
-                signals: SeenSignals::default(),
             }),
             intake_patterns: Arc::from(Vec::new()),
             public_url: Arc::from(DEFAULT_PUBLIC_URL),
@@ -143,14 +135,6 @@ impl AppState {
 
     pub(crate) fn public_url(&self) -> &str {
         &self.public_url
-    }
-
-    pub(crate) fn consents(&self) -> &PendingConsents {
-        &self.inner.consents
-    }
-
-    pub(crate) fn signals(&self) -> &SeenSignals {
-        &self.inner.signals
     }
 
     /// Now, from the injected clock.

@@ -9,32 +9,31 @@ use custodian_core::ports::{CaseStore, DecisionCases, StoreError};
 use custodian_core::retention::{DeletionReceipt, HoldId, HoldLift, LegalHold, ReceiptId};
 use custodian_core::rights::{Extension, RightsKind, RightsRequest, RightsRequestId, RightsStatus};
 use custodian_core::tenant::TenantId;
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
 
 use crate::SqliteStore;
 use crate::codec::{MAX_TEXT_BYTES, Named, at, check_text, named, nanos, opt_at, opt_nanos, parse_id};
 use crate::error::{corrupt, db, db_conflict};
+use crate::read::{Arg, Columns, Size};
 use crate::wire::{
     cause, cause_json, change_state, change_state_json, diff, diff_json, entries, hold_scope,
     hold_scope_json, incident_review, incident_review_json, items_json, notifications, notifications_json,
     recheck_json, remediation, remediation_json, scopes, scopes_json,
 };
 
-fn text(row: &SqliteRow, name: &str) -> Result<String, StoreError> {
-    row.try_get(name).map_err(db)
+fn text(row: &dyn Columns, name: &str) -> Result<String, StoreError> {
+    row.text(name)
 }
 
-fn opt_text(row: &SqliteRow, name: &str) -> Result<Option<String>, StoreError> {
-    row.try_get(name).map_err(db)
+fn opt_text(row: &dyn Columns, name: &str) -> Result<Option<String>, StoreError> {
+    row.opt_text(name)
 }
 
-fn int(row: &SqliteRow, name: &str) -> Result<i64, StoreError> {
-    row.try_get(name).map_err(db)
+fn int(row: &dyn Columns, name: &str) -> Result<i64, StoreError> {
+    row.int(name)
 }
 
-fn opt_int(row: &SqliteRow, name: &str) -> Result<Option<i64>, StoreError> {
-    row.try_get(name).map_err(db)
+fn opt_int(row: &dyn Columns, name: &str) -> Result<Option<i64>, StoreError> {
+    row.opt_int(name)
 }
 
 /// The stored `kind` of an objection (its purpose is a column of its own).
@@ -43,8 +42,8 @@ const RIGHTS_OBJECTION: &str = "objection";
 const CHANGE_COLUMNS: &str =
     "tenant_id, change_id, grant_id, diff, diff_hash, proposed_by, proposed_at, state, state_detail";
 
-fn change_row(row: &SqliteRow) -> Result<ChangeRequest, StoreError> {
-    let hash: Vec<u8> = row.try_get("diff_hash").map_err(db)?;
+fn change_row(row: &dyn Columns) -> Result<ChangeRequest, StoreError> {
+    let hash = row.blob("diff_hash")?;
     let hash: [u8; 32] = hash.as_slice().try_into().map_err(|_| corrupt("diff hash", "not 32 bytes"))?;
     ChangeRequest::restore(
         parse_id("change id", &text(row, "change_id")?)?,
@@ -62,7 +61,7 @@ fn change_row(row: &SqliteRow) -> Result<ChangeRequest, StoreError> {
 const INCIDENT_COLUMNS: &str =
     "incident_id, opened_by, opened_at, severity, summary, scopes, state, notifications, remediation, review";
 
-fn incident_row(row: &SqliteRow) -> Result<Incident, StoreError> {
+fn incident_row(row: &dyn Columns) -> Result<Incident, StoreError> {
     Incident::restore(
         parse_id("incident id", &text(row, "incident_id")?)?,
         parse_id("person id", &text(row, "opened_by")?)?,
@@ -93,7 +92,7 @@ fn rights_kind(kind: &str, purpose: Option<&str>) -> Result<RightsKind, StoreErr
     })
 }
 
-fn rights_row(row: &SqliteRow) -> Result<RightsRequest, StoreError> {
+fn rights_row(row: &dyn Columns) -> Result<RightsRequest, StoreError> {
     let extension = match (
         opt_int(row, "extension_notified_at")?,
         opt_text(row, "extension_reason")?,
@@ -123,7 +122,7 @@ fn rights_row(row: &SqliteRow) -> Result<RightsRequest, StoreError> {
 const HOLD_COLUMNS: &str =
     "tenant_id, hold_id, scope, reason, owner, placed_at, ends_at, lifted_by, lifted_at";
 
-fn hold_row(row: &SqliteRow) -> Result<LegalHold, StoreError> {
+fn hold_row(row: &dyn Columns) -> Result<LegalHold, StoreError> {
     let lifted = match (opt_text(row, "lifted_by")?, opt_int(row, "lifted_at")?) {
         (None, None) => None,
         (Some(by), Some(when)) => Some(HoldLift { by: parse_id("person id", &by)?, at: at(when)? }),
@@ -145,7 +144,7 @@ fn hold_row(row: &SqliteRow) -> Result<LegalHold, StoreError> {
 const RECEIPT_COLUMNS: &str =
     "tenant_id, receipt_id, grant_id, cause, items, recheck, started_at, completed_at, digest";
 
-fn receipt_row(row: &SqliteRow) -> Result<DeletionReceipt, StoreError> {
+fn receipt_row(row: &dyn Columns) -> Result<DeletionReceipt, StoreError> {
     let grant = opt_text(row, "grant_id")?.map(|g| parse_id("grant id", &g)).transpose()?;
     let mut builder = DeletionReceipt::builder(
         parse_id("receipt id", &text(row, "receipt_id")?)?,
@@ -162,7 +161,7 @@ fn receipt_row(row: &SqliteRow) -> Result<DeletionReceipt, StoreError> {
     }
     let receipt =
         builder.build(at(int(row, "completed_at")?)?).map_err(|e| corrupt("deletion receipt", e))?;
-    let digest: Vec<u8> = row.try_get("digest").map_err(db)?;
+    let digest = row.blob("digest")?;
     if digest.as_slice() != receipt.digest().as_slice() {
         return Err(corrupt("deletion receipt", "digest does not match its contents"));
     }
@@ -224,7 +223,7 @@ impl CaseStore for SqliteStore {
         .fetch_all(self.reader())
         .await
         .map_err(db)?;
-        rows.iter().map(change_row).collect()
+        rows.iter().map(|row| change_row(row)).collect()
     }
 
     async fn put_incident(&self, incident: &Incident, audit: Vec<NewAuditEvent>) -> Result<(), StoreError> {
@@ -281,7 +280,7 @@ impl CaseStore for SqliteStore {
                 .fetch_all(self.reader())
                 .await
                 .map_err(db)?;
-        rows.iter().map(incident_row).collect()
+        rows.iter().map(|row| incident_row(row)).collect()
     }
 
     async fn put_rights_request(
@@ -358,34 +357,37 @@ impl CaseStore for SqliteStore {
         .fetch_all(self.reader())
         .await
         .map_err(db)?;
-        rows.iter().map(rights_row).collect()
+        rows.iter().map(|row| rights_row(row)).collect()
     }
 
     async fn decision_cases<'a>(&self, tenant: Option<&'a TenantId>) -> Result<DecisionCases, StoreError> {
         // Only the cases that matter, by their state columns: open incidents, and the tenant's restrictions
         // and objections that were not rejected.
-        let rows = sqlx::query(&format!(
-            "SELECT {INCIDENT_COLUMNS} FROM incidents WHERE state <> ? ORDER BY opened_at, incident_id"
-        ))
-        .bind(IncidentState::Closed.name())
-        .fetch_all(self.reader())
-        .await
-        .map_err(db)?;
-        let isolating = rows.iter().map(incident_row).collect::<Result<Vec<_>, _>>()?;
+        let isolating = self
+            .read_all(
+                &format!("SELECT {INCIDENT_COLUMNS} FROM incidents WHERE state <> ? ORDER BY opened_at, incident_id"),
+                vec![Arg::from(IncidentState::Closed.name())],
+                Size::Few,
+                incident_row,
+            )
+            .await?;
         let restricting = match tenant {
             Some(t) => {
-                let rows = sqlx::query(&format!(
-                    "SELECT {RIGHTS_COLUMNS} FROM rights_requests WHERE tenant_id = ? AND kind IN (?, ?) \
-                     AND status <> ? ORDER BY request_id"
-                ))
-                .bind(t.as_str())
-                .bind(RightsKind::Restriction.as_str())
-                .bind(RIGHTS_OBJECTION)
-                .bind(RightsStatus::Rejected.name())
-                .fetch_all(self.reader())
-                .await
-                .map_err(db)?;
-                rows.iter().map(rights_row).collect::<Result<Vec<_>, _>>()?
+                self.read_all(
+                    &format!(
+                        "SELECT {RIGHTS_COLUMNS} FROM rights_requests WHERE tenant_id = ? AND kind IN (?, ?) \
+                         AND status <> ? ORDER BY request_id"
+                    ),
+                    vec![
+                        Arg::from(t.as_str()),
+                        Arg::from(RightsKind::Restriction.as_str()),
+                        Arg::from(RIGHTS_OBJECTION),
+                        Arg::from(RightsStatus::Rejected.name()),
+                    ],
+                    Size::Few,
+                    rights_row,
+                )
+                .await?
             }
             None => Vec::new(),
         };
@@ -442,7 +444,7 @@ impl CaseStore for SqliteStore {
         .fetch_all(self.reader())
         .await
         .map_err(db)?;
-        rows.iter().map(hold_row).collect()
+        rows.iter().map(|row| hold_row(row)).collect()
     }
 
     async fn put_receipt(
@@ -496,6 +498,6 @@ impl CaseStore for SqliteStore {
         .fetch_all(self.reader())
         .await
         .map_err(db)?;
-        rows.iter().map(receipt_row).collect()
+        rows.iter().map(|row| receipt_row(row)).collect()
     }
 }

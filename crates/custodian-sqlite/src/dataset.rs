@@ -36,13 +36,14 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Row, Sqlite, SqliteConnection};
 use time::{Date, OffsetDateTime};
 
-use self::page::PageRow;
+use self::page::{PageQuery, PageRow};
 use crate::SqliteStore;
 use crate::codec::{
     MAX_TEXT_BYTES, Named, account, at, check_text, day, int, invalid, named, nanos, opt_at, opt_nanos,
     parse_day, parse_day_opt, parse_id, uint,
 };
 use crate::error::{corrupt, db};
+use crate::read::Arg;
 
 /// Most records in one batch, and most keys in one delete or anonymization.
 pub(crate) const MAX_BATCH: usize = 100_000;
@@ -84,12 +85,6 @@ fn bind<'q>(query: SqliteQuery<'q>, value: &'q Value<'_>) -> SqliteQuery<'q> {
 type SqliteScalar<'q> = sqlx::query::QueryScalar<'q, Sqlite, i64, SqliteArguments<'q>>;
 
 fn bind_scalar<'q>(query: SqliteScalar<'q>, value: &'q Value<'_>) -> SqliteScalar<'q> {
-    bind_value!(query, value)
-}
-
-type SqliteTextScalar<'q> = sqlx::query::QueryScalar<'q, Sqlite, String, SqliteArguments<'q>>;
-
-fn bind_text_scalar<'q>(query: SqliteTextScalar<'q>, value: &'q Value<'_>) -> SqliteTextScalar<'q> {
     bind_value!(query, value)
 }
 
@@ -358,22 +353,27 @@ fn order_page_columns() -> Vec<&'static str> {
 }
 
 /// An order line in an order page.
-const LINE_COLUMNS: &[&str] = &["line_id", "sku", "quantity", "unit_price_micros"];
+const LINE_COLUMNS: &[&str] = &["position", "line_id", "sku", "quantity", "unit_price_micros"];
 
 fn decode_order(tenant: &TenantId, row: &PageRow<'_>) -> Result<Order, StoreError> {
-    let lines = row
+    let mut lines = row
         .array("lines")?
         .iter()
         .map(|line| {
             let line = PageRow::nested(LINE_COLUMNS, line)?;
-            Ok(OrderLine {
-                id: parse_id("order line id", line.text("line_id")?)?,
-                sku: parse_id("sku", line.text("sku")?)?,
-                quantity: uint("line quantity", line.int("quantity")?)?,
-                unit_price_micros: line.int("unit_price_micros")?,
-            })
+            Ok((
+                line.int("position")?,
+                OrderLine {
+                    id: parse_id("order line id", line.text("line_id")?)?,
+                    sku: parse_id("sku", line.text("sku")?)?,
+                    quantity: uint("line quantity", line.int("quantity")?)?,
+                    unit_price_micros: line.int("unit_price_micros")?,
+                },
+            ))
         })
-        .collect::<Result<_, StoreError>>()?;
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    lines.sort_unstable_by_key(|(position, _)| *position);
+    let lines = lines.into_iter().map(|(_, line)| line).collect();
     Ok(Order {
         tenant: tenant.clone(),
         grant: parse_id("grant id", row.text("grant_id")?)?,
@@ -626,7 +626,7 @@ async fn stored_orders(
         let sql = format!(
             "SELECT l.account_key, l.order_id, l.line_id, l.sku, l.quantity, l.unit_price_micros \
              FROM (VALUES {values}) AS v CROSS JOIN order_lines AS l ON l.tenant_id = ? \
-             AND l.account_key = v.column1 AND l.order_id = v.column2 ORDER BY l.account_key, l.order_id, l.rowid"
+             AND l.account_key = v.column1 AND l.order_id = v.column2 ORDER BY l.account_key, l.order_id, l.position"
         );
         let mut query = sqlx::query(&sql);
         for (account, id) in chunk {
@@ -655,11 +655,12 @@ async fn write_lines(
     order: &str,
     lines: &[(String, String, i64, i64)],
 ) -> Result<(), StoreError> {
-    for chunk in lines.chunks(MAX_PARAMS / 7) {
+    let mut position = 0i64;
+    for chunk in lines.chunks(MAX_PARAMS / 8) {
         let sql = format!(
-            "INSERT INTO order_lines (tenant_id, account_key, order_id, line_id, sku, quantity, \
+            "INSERT INTO order_lines (tenant_id, account_key, order_id, position, line_id, sku, quantity, \
              unit_price_micros) VALUES {}",
-            groups(7, chunk.len())
+            groups(8, chunk.len())
         );
         let mut query = sqlx::query(&sql);
         for (id, sku, quantity, price) in chunk {
@@ -667,10 +668,12 @@ async fn write_lines(
                 .bind(tenant.as_str())
                 .bind(account)
                 .bind(order)
+                .bind(position)
                 .bind(id.as_str())
                 .bind(sku.as_str())
                 .bind(*quantity)
                 .bind(*price);
+            position += 1;
         }
         query.execute(&mut *conn).await.map_err(db)?;
     }
@@ -736,14 +739,25 @@ async fn read<T: Record>(store: &SqliteStore, query: &DatasetQuery) -> Result<Ve
         "SELECT {columns} FROM {table} WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?",
         table = T::TABLE
     );
-    let sql = page::page_sql(&names, &order, &window);
-    let mut q = sqlx::query_scalar::<_, String>(&sql);
-    for value in &values {
-        q = bind_text_scalar(q, value);
-    }
-    let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-    let page = q.bind(i64::from(query.limit)).bind(offset).fetch_one(store.reader()).await.map_err(db)?;
-    page::parse(&names, &page)?.iter().map(|row| T::decode(&query.tenant, row)).collect()
+    let page = PageQuery::new(window, &names, &order, &[]);
+    let rows = store.read_page(&page, page_args(&values, query), query.limit).await?;
+    page::rows(&names, rows)?.iter().map(|row| T::decode(&query.tenant, row)).collect()
+}
+
+/// The arguments of a page read: the filter's values, then `LIMIT` and `OFFSET`.
+fn page_args(values: &[Value<'_>], query: &DatasetQuery) -> Vec<Arg> {
+    let mut args: Vec<Arg> = values
+        .iter()
+        .map(|value| match value {
+            Value::Text(s) | Value::OptText(Some(s)) => Arg::Text(s.as_ref().to_owned()),
+            Value::Int(n) | Value::OptInt(Some(n)) => Arg::Int(*n),
+            Value::OptBlob(Some(b)) => Arg::Blob(b.clone()),
+            Value::OptText(None) | Value::OptInt(None) | Value::OptBlob(None) => Arg::Null,
+        })
+        .collect();
+    args.push(Arg::Int(i64::from(query.limit)));
+    args.push(Arg::Int(i64::try_from(query.offset).unwrap_or(i64::MAX)));
+    args
 }
 
 /// Parses a retention key of `kind` into its key column values; `None` if it is not one.
@@ -958,28 +972,23 @@ impl DatasetStore for SqliteStore {
 
     async fn orders(&self, query: &DatasetQuery) -> Result<Vec<Order>, StoreError> {
         let (filter, values) = query_filter(query, ("created_at", false))?;
-        // One statement for the page and its lines: each order's lines are a nested array in stored order,
-        // read in the same statement (so from one snapshot).
+        // One statement for the page and its lines: each order's lines are a nested array with their
+        // positions, read in the same statement (so from one snapshot) from one range of `order_lines`' key.
+        // The aggregate is not ordered (an ordered aggregate sorts every order's lines again): the decoder
+        // puts the lines in position order.
         let window = format!(
             "SELECT account_key, order_id, grant_id, status, created_at, updated_at, currency, total_micros, \
              CASE WHEN buyer IS NULL THEN NULL ELSE hex(buyer) END AS buyer, buyer_key_version, \
-             (SELECT json_group_array(json_array(l.line_id, l.sku, l.quantity, l.unit_price_micros) \
-             ORDER BY l.rowid) FROM order_lines l WHERE l.tenant_id = o.tenant_id \
+             (SELECT json_group_array(json_array(l.position, l.line_id, l.sku, l.quantity, \
+             l.unit_price_micros)) FROM order_lines l WHERE l.tenant_id = o.tenant_id \
              AND l.account_key = o.account_key AND l.order_id = o.order_id) AS lines \
              FROM orders o WHERE {filter} ORDER BY account_key, order_id LIMIT ? OFFSET ?"
         );
-        // `lines` is JSON text once it leaves the window; `json()` embeds it as an array, not a string.
+        // `lines` is JSON text: parsed into the row as an array (`PageQuery::json_columns`).
         let names = order_page_columns();
-        let columns: Vec<&str> =
-            names.iter().map(|c| if *c == "lines" { "json(lines)" } else { c }).collect();
-        let sql = page::page_sql(&columns, "account_key, order_id", &window);
-        let mut q = sqlx::query_scalar::<_, String>(&sql);
-        for value in &values {
-            q = bind_text_scalar(q, value);
-        }
-        let offset = i64::try_from(query.offset).unwrap_or(i64::MAX);
-        let page = q.bind(i64::from(query.limit)).bind(offset).fetch_one(self.reader()).await.map_err(db)?;
-        page::parse(&names, &page)?.iter().map(|row| decode_order(&query.tenant, row)).collect()
+        let page = PageQuery::new(window, &names, "account_key, order_id", &["lines"]);
+        let rows = self.read_page(&page, page_args(&values, query), query.limit).await?;
+        page::rows(&names, rows)?.iter().map(|row| decode_order(&query.tenant, row)).collect()
     }
 
     async fn stock(&self, query: &DatasetQuery) -> Result<Vec<StockLevel>, StoreError> {
@@ -1136,7 +1145,7 @@ impl DatasetStore for SqliteStore {
     }
 }
 
-mod page;
+pub(crate) mod page;
 
 #[cfg(test)]
 mod tests;

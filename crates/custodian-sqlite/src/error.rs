@@ -28,6 +28,11 @@ pub(crate) struct DbError {
 }
 
 impl DbError {
+    /// An error of another driver (the read path's), by its message.
+    pub(crate) fn message(message: &str) -> Self {
+        Self { message: message.chars().filter(|c| !c.is_control()).take(300).collect() }
+    }
+
     fn of(error: &sqlx::Error) -> Self {
         let message = match error {
             sqlx::Error::Database(db) => db.message().to_owned(),

@@ -4,16 +4,15 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use custodian_core::audit::NewAuditEvent;
+use custodian_core::audit::{Hash, NewAuditEvent};
 use custodian_core::grant::{Grant, GrantEvidence, GrantId, GrantState};
 use custodian_core::platform::{AccountRef, Platform, Scope};
-use custodian_core::ports::{GrantStore, StoreError};
+use custodian_core::ports::{GrantStore, PendingConsent, StoreError};
 use custodian_core::tenant::TenantId;
 use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
-use crate::SqliteStore;
 use crate::codec::{
     MAX_TEXT_BYTES, Named, account, at, check_text, flag, named, nanos, opt_at, opt_nanos, parse_id,
 };
@@ -21,6 +20,7 @@ use crate::error::{corrupt, db, db_conflict};
 use crate::wire::{
     from_json, names_json, names_set, review, review_json, revocation, revocation_json, to_json,
 };
+use crate::{SqliteStore, flow_state};
 
 const GRANT_COLUMNS: &str = "tenant_id, grant_id, platform, state, tasks, pii_enabled, owner, scopes, \
      expires_at, data_access_expires_at, validated_at, review, revocation, created_at, updated_at";
@@ -336,5 +336,39 @@ impl GrantStore for SqliteStore {
         .await
         .map_err(db)?;
         pairs(&rows)
+    }
+
+    async fn put_consent(
+        &self,
+        consent: &PendingConsent,
+        max_pending: usize,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        flow_state::put_consent(self, consent, max_pending, now).await
+    }
+
+    async fn pending_consents(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        flow_state::pending_consents(self, now).await
+    }
+
+    async fn take_consent(
+        &self,
+        state_hash: &Hash,
+        now: OffsetDateTime,
+    ) -> Result<Option<PendingConsent>, StoreError> {
+        flow_state::take_consent(self, state_hash, now).await
+    }
+
+    async fn claim_signal(
+        &self,
+        key: &Hash,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<bool, StoreError> {
+        flow_state::claim_signal(self, key, now, window).await
+    }
+
+    async fn release_signal(&self, key: &Hash) -> Result<(), StoreError> {
+        flow_state::release_signal(self, key).await
     }
 }

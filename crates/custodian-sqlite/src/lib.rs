@@ -10,7 +10,9 @@
 //!   SQLite's write lock: a tenant's chain never forks (AUD-2). Each mutating call appends its audit events
 //!   in the same transaction as its change; if the append fails, the transaction rolls back
 //!   ([`custodian_core::ports::StoreError::AuditFailed`]).
-//! - Readers use their own pool; WAL mode lets them read while a write is in progress.
+//! - Readers use their own connections; WAL mode lets them read while a write is in progress. The reads
+//!   every request makes (credentials, tenant, decision cases, dataset pages) run on read-only connections
+//!   of this crate with cached statements, on the caller's thread (`read`).
 //! - Every query on a tenant table filters `tenant_id = ?` first (SEG-1); another tenant's record is
 //!   `NotFound`, never visible and never changed.
 //! - Only bind parameters carry values into SQL (runtime-checked `sqlx::query`, no compile-time macros);
@@ -28,9 +30,11 @@ mod cases;
 mod codec;
 mod dataset;
 mod error;
+mod flow_state;
 mod grants;
 mod jobs;
 mod personnel;
+mod read;
 mod store;
 mod tenants;
 mod wire;

@@ -7,48 +7,47 @@ use custodian_core::personnel::password::PasswordHash;
 use custodian_core::personnel::token::TokenHash;
 use custodian_core::personnel::{ApiKey, ApiKeyId, Person, PersonId};
 use custodian_core::ports::{PersonCredential, PersonnelStore, SessionRecord, StoreError};
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqliteConnection};
 use time::OffsetDateTime;
 
 use crate::SqliteStore;
 use crate::codec::{MAX_TEXT_BYTES, at, check_text, flag, int, nanos, opt_at, opt_nanos, parse_id, uint};
 use crate::error::{corrupt, db, db_conflict};
+use crate::read::{Arg, Columns};
 use crate::wire::{ids_json, ids_set, names_json, names_set};
 
-fn person_row(row: &SqliteRow) -> Result<Person, StoreError> {
+fn person_row(row: &dyn Columns) -> Result<Person, StoreError> {
     Ok(Person {
-        id: parse_id("person id", &row.try_get::<String, _>("person_id").map_err(db)?)?,
-        display_name: row.try_get("display_name").map_err(db)?,
-        roles: names_set("roles", &row.try_get::<String, _>("roles").map_err(db)?)?,
-        tenants: ids_set("tenant id", &row.try_get::<String, _>("tenants").map_err(db)?)?,
-        mfa_enrolled: flag("mfa_enrolled", row.try_get("mfa_enrolled").map_err(db)?)?,
-        active: flag("active", row.try_get("active").map_err(db)?)?,
+        id: parse_id("person id", &row.text("person_id")?)?,
+        display_name: row.text("display_name")?,
+        roles: names_set("roles", &row.text("roles")?)?,
+        tenants: ids_set("tenant id", &row.text("tenants")?)?,
+        mfa_enrolled: flag("mfa_enrolled", row.int("mfa_enrolled")?)?,
+        active: flag("active", row.int("active")?)?,
     })
 }
 
-fn session_row(row: &SqliteRow) -> Result<SessionRecord, StoreError> {
-    let hash: Vec<u8> = row.try_get("session_hash").map_err(db)?;
+fn session_row(row: &dyn Columns) -> Result<SessionRecord, StoreError> {
     Ok(SessionRecord {
-        token_hash: token_hash(&hash)?,
-        person: parse_id("person id", &row.try_get::<String, _>("person_id").map_err(db)?)?,
-        created_at: at(row.try_get("created_at").map_err(db)?)?,
-        expires_at: at(row.try_get("expires_at").map_err(db)?)?,
-        mfa_verified_at: opt_at(row.try_get("mfa_verified_at").map_err(db)?)?,
-        revoked_at: opt_at(row.try_get("revoked_at").map_err(db)?)?,
+        token_hash: token_hash(&row.blob("session_hash")?)?,
+        person: parse_id("person id", &row.text("person_id")?)?,
+        created_at: at(row.int("created_at")?)?,
+        expires_at: at(row.int("expires_at")?)?,
+        mfa_verified_at: opt_at(row.opt_int("mfa_verified_at")?)?,
+        revoked_at: opt_at(row.opt_int("revoked_at")?)?,
     })
 }
 
-fn api_key_row(row: &SqliteRow) -> Result<ApiKey, StoreError> {
+fn api_key_row(row: &dyn Columns) -> Result<ApiKey, StoreError> {
     Ok(ApiKey {
-        id: parse_id("api key id", &row.try_get::<String, _>("api_key_id").map_err(db)?)?,
-        name: row.try_get("name").map_err(db)?,
-        tenants: ids_set("tenant id", &row.try_get::<String, _>("tenants").map_err(db)?)?,
-        permissions: names_set("permissions", &row.try_get::<String, _>("permissions").map_err(db)?)?,
-        created_by: parse_id("person id", &row.try_get::<String, _>("created_by").map_err(db)?)?,
-        created_at: at(row.try_get("created_at").map_err(db)?)?,
-        expires_at: opt_at(row.try_get("expires_at").map_err(db)?)?,
-        revoked_at: opt_at(row.try_get("revoked_at").map_err(db)?)?,
+        id: parse_id("api key id", &row.text("api_key_id")?)?,
+        name: row.text("name")?,
+        tenants: ids_set("tenant id", &row.text("tenants")?)?,
+        permissions: names_set("permissions", &row.text("permissions")?)?,
+        created_by: parse_id("person id", &row.text("created_by")?)?,
+        created_at: at(row.int("created_at")?)?,
+        expires_at: opt_at(row.opt_int("expires_at")?)?,
+        revoked_at: opt_at(row.opt_int("revoked_at")?)?,
     })
 }
 
@@ -129,15 +128,13 @@ impl PersonnelStore for SqliteStore {
     }
 
     async fn person(&self, id: &PersonId) -> Result<Person, StoreError> {
-        let row = sqlx::query(
+        self.read_opt(
             "SELECT person_id, display_name, roles, tenants, mfa_enrolled, active FROM people WHERE person_id = ?",
+            vec![Arg::from(id.as_str())],
+            person_row,
         )
-        .bind(id.as_str())
-        .fetch_optional(self.reader())
-        .await
-        .map_err(db)?
-        .ok_or(StoreError::NotFound)?;
-        person_row(&row)
+        .await?
+        .ok_or(StoreError::NotFound)
     }
 
     async fn people(&self) -> Result<Vec<Person>, StoreError> {
@@ -147,7 +144,7 @@ impl PersonnelStore for SqliteStore {
         .fetch_all(self.reader())
         .await
         .map_err(db)?;
-        rows.iter().map(person_row).collect()
+        rows.iter().map(|row| person_row(row)).collect()
     }
 
     async fn update_person(&self, person: &Person, audit: Vec<NewAuditEvent>) -> Result<(), StoreError> {
@@ -243,16 +240,14 @@ impl PersonnelStore for SqliteStore {
     }
 
     async fn session(&self, token_hash: &TokenHash) -> Result<SessionRecord, StoreError> {
-        let row = sqlx::query(
+        self.read_opt(
             "SELECT session_hash, person_id, created_at, expires_at, mfa_verified_at, revoked_at \
              FROM sessions WHERE session_hash = ?",
+            vec![Arg::Blob(token_hash.as_bytes().to_vec())],
+            session_row,
         )
-        .bind(token_hash.as_bytes().as_slice())
-        .fetch_optional(self.reader())
-        .await
-        .map_err(db)?
-        .ok_or(StoreError::NotFound)?;
-        session_row(&row)
+        .await?
+        .ok_or(StoreError::NotFound)
     }
 
     async fn set_session_mfa(&self, token_hash: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError> {
@@ -320,16 +315,14 @@ impl PersonnelStore for SqliteStore {
     }
 
     async fn api_key_by_hash(&self, secret_hash: &TokenHash) -> Result<ApiKey, StoreError> {
-        let row = sqlx::query(
+        self.read_opt(
             "SELECT api_key_id, name, tenants, permissions, created_by, created_at, expires_at, revoked_at \
              FROM api_keys WHERE key_hash = ?",
+            vec![Arg::Blob(secret_hash.as_bytes().to_vec())],
+            api_key_row,
         )
-        .bind(secret_hash.as_bytes().as_slice())
-        .fetch_optional(self.reader())
-        .await
-        .map_err(db)?
-        .ok_or(StoreError::NotFound)?;
-        api_key_row(&row)
+        .await?
+        .ok_or(StoreError::NotFound)
     }
 
     async fn api_keys(&self) -> Result<Vec<ApiKey>, StoreError> {
@@ -340,7 +333,7 @@ impl PersonnelStore for SqliteStore {
         .fetch_all(self.reader())
         .await
         .map_err(db)?;
-        rows.iter().map(api_key_row).collect()
+        rows.iter().map(|row| api_key_row(row)).collect()
     }
 
     async fn revoke_api_key(

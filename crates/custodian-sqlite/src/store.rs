@@ -23,14 +23,17 @@ use time::OffsetDateTime;
 use crate::audit::AppendQueue;
 use crate::codec::{int, nanos};
 use crate::error::{audit_failed, corrupt, db, migrate};
+use crate::read::Readers;
 
 /// The schema, embedded: `migrations/` of this crate. [`SqliteStore::open`] runs it.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// How long a write waits for another process's write lock before giving up.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
-/// Reader connections of a file database (WAL lets them read during a write).
+/// Reader connections of a file database (WAL lets them read during a write), for reads on sqlx.
 const READERS: u32 = 4;
+/// Read-only connections of the read path (`crate::read`): more than the threads that read at once.
+const NATIVE_READERS: usize = 8;
 /// Page cache of the writer and of each reader, in KiB (SQLite allocates it as pages are used).
 const WRITER_CACHE_KIB: u32 = 64 * 1024;
 const READER_CACHE_KIB: u32 = 16 * 1024;
@@ -44,6 +47,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     /// Reads; the same pool as `writer` for an in-memory database.
     reader: SqlitePool,
+    /// The read path's own connections (`crate::read`); none for an in-memory database.
+    readers: Option<Arc<Readers>>,
     clock: Arc<dyn Clock>,
     environment: Environment,
     path: Option<PathBuf>,
@@ -104,7 +109,16 @@ impl SqliteStore {
             .connect_with(options.pragma("cache_size", format!("-{READER_CACHE_KIB}")))
             .await
             .map_err(db)?;
-        Ok(Self { writer, reader, clock, environment, path: Some(path), appends: Arc::default() })
+        let readers = Readers::open(&path, NATIVE_READERS, READER_CACHE_KIB, BUSY_TIMEOUT)?;
+        Ok(Self {
+            writer,
+            reader,
+            readers: Some(Arc::new(readers)),
+            clock,
+            environment,
+            path: Some(path),
+            appends: Arc::default(),
+        })
     }
 
     /// A private in-memory database (for tests): one connection serves reads and writes, and it stays open
@@ -126,6 +140,7 @@ impl SqliteStore {
         Ok(Self {
             writer: pool.clone(),
             reader: pool,
+            readers: None,
             clock,
             environment,
             path: None,
@@ -152,6 +167,11 @@ impl SqliteStore {
     /// The pool for reads.
     pub(crate) fn reader(&self) -> &SqlitePool {
         &self.reader
+    }
+
+    /// The read path's connections, for a file database.
+    pub(crate) fn readers(&self) -> Option<&Arc<Readers>> {
+        self.readers.as_ref()
     }
 
     /// The clock's time.

@@ -11,18 +11,18 @@ use sqlx::sqlite::SqliteRow;
 use crate::SqliteStore;
 use crate::codec::{MAX_TEXT_BYTES, Named, check_text, invalid, named, nanos, parse_id};
 use crate::error::{corrupt, db, db_conflict};
+use crate::read::{Arg, Columns};
 use crate::wire::{contract, contract_json};
 
 /// Most contacts deleted by id in one call.
 const MAX_IDS: usize = 10_000;
 
-fn tenant_row(row: &SqliteRow) -> Result<Tenant, StoreError> {
-    let name: String = row.try_get("name").map_err(db)?;
+fn tenant_row(row: &dyn Columns) -> Result<Tenant, StoreError> {
     Ok(Tenant {
-        id: parse_id("tenant id", &row.try_get::<String, _>("tenant_id").map_err(db)?)?,
-        name: TenantName::new(name).map_err(|e| corrupt("tenant name", e))?,
-        contract: contract(&row.try_get::<String, _>("contract").map_err(db)?)?,
-        status: named::<TenantStatus>(&row.try_get::<String, _>("status").map_err(db)?)?,
+        id: parse_id("tenant id", &row.text("tenant_id")?)?,
+        name: TenantName::new(row.text("name")?).map_err(|e| corrupt("tenant name", e))?,
+        contract: contract(&row.text("contract")?)?,
+        status: named::<TenantStatus>(&row.text("status")?)?,
     })
 }
 
@@ -60,13 +60,13 @@ impl TenantStore for SqliteStore {
     }
 
     async fn tenant(&self, id: &TenantId) -> Result<Tenant, StoreError> {
-        let row = sqlx::query("SELECT tenant_id, name, status, contract FROM tenants WHERE tenant_id = ?")
-            .bind(id.as_str())
-            .fetch_optional(self.reader())
-            .await
-            .map_err(db)?
-            .ok_or(StoreError::NotFound)?;
-        tenant_row(&row)
+        self.read_opt(
+            "SELECT tenant_id, name, status, contract FROM tenants WHERE tenant_id = ?",
+            vec![Arg::from(id.as_str())],
+            tenant_row,
+        )
+        .await?
+        .ok_or(StoreError::NotFound)
     }
 
     async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
@@ -74,7 +74,7 @@ impl TenantStore for SqliteStore {
             .fetch_all(self.reader())
             .await
             .map_err(db)?;
-        rows.iter().map(tenant_row).collect()
+        rows.iter().map(|row| tenant_row(row)).collect()
     }
 
     async fn update_tenant(&self, tenant: &Tenant, audit: Vec<NewAuditEvent>) -> Result<(), StoreError> {

@@ -2,7 +2,9 @@
 //! mutating method takes the audit events that describe it: the store MUST append them in the same
 //! transaction as the change, to the chain of the record's tenant (the system chain,
 //! [`crate::audit::system_tenant`], for global records: people, API keys, incidents), and MUST write nothing
-//! if the append fails (AUD-2).
+//! if the append fails (AUD-2). The exception is the short-lived flow state of [`GrantStore`] (pending OAuth
+//! consents, claimed platform signals): shared by every process on the store, not audited itself, since
+//! the server audits what it leads to.
 
 use std::fmt;
 
@@ -11,7 +13,7 @@ use time::{Date, OffsetDateTime};
 use super::BoxError;
 use super::platform::Cursor;
 use crate::approval::{ChangeId, ChangeRequest};
-use crate::audit::{AuditRecord, ChainHead, Checkpoint, NewAuditEvent};
+use crate::audit::{AuditRecord, ChainHead, Checkpoint, Hash, NewAuditEvent};
 use crate::data::{Campaign, DataClass, Order, RecordKind, ReportRow, StockLevel};
 use crate::grant::{Grant, GrantId};
 use crate::incident::{Incident, IncidentId};
@@ -116,6 +118,110 @@ pub trait GrantStore: Send + Sync {
         validated_before: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<(TenantId, GrantId)>, StoreError>;
+
+    // ---- flow state shared by every process on the store (scale-out) ----
+    //
+    // No default implementations: state kept per process is exactly what these methods exist to avoid.
+    // These records are not audited themselves (no `audit` argument): the server audits the outcomes they
+    // lead to (a completed or refused callback, a handled or replayed signal).
+
+    /// Stores an OAuth consent awaiting its callback, keyed by [`PendingConsent::state_hash`], after
+    /// dropping every consent expired at `now` (`expires_at <= now`). Global, not per tenant.
+    ///
+    /// MUST return [`StoreError::Conflict`] and store nothing if `max_pending` or more unexpired consents
+    /// are stored (so `max_pending` 0 refuses every consent), or if a consent with the same state hash is
+    /// stored. MUST return [`StoreError::Invalid`] if the redirect URI is longer than
+    /// [`MAX_REDIRECT_URI_BYTES`] or contains a NUL byte, or an instant is outside the store's range.
+    async fn put_consent(
+        &self,
+        consent: &PendingConsent,
+        max_pending: usize,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError>;
+
+    /// How many consents are stored unexpired at `now` (`expires_at > now`), across every process on the
+    /// store: the server refuses to start a connect when [`GrantStore::put_consent`] would refuse its
+    /// consent, before anything is created.
+    async fn pending_consents(&self, now: OffsetDateTime) -> Result<usize, StoreError>;
+
+    /// Takes the consent whose state hashes to `state_hash` out of the store, for one use: removes it and
+    /// returns it if it is unexpired at `now` (`expires_at > now`); `None` if it is unknown, was taken,
+    /// or expired (an expired one is removed too). MUST be atomic across processes: of concurrent calls
+    /// for the same hash, at most one returns `Some`.
+    async fn take_consent(
+        &self,
+        state_hash: &Hash,
+        now: OffsetDateTime,
+    ) -> Result<Option<PendingConsent>, StoreError>;
+
+    /// Claims a platform signal (AUTH-6 replay protection) by `key`, the SHA-256 of what identifies it,
+    /// for `window` from `now`. Returns `true` if the key was not claimed or its claim ended
+    /// (`claimed_at + window <= now`, by the window given when it was claimed), and then records the claim;
+    /// `false` if a claim is still running, changing nothing. MUST be atomic across processes: of
+    /// concurrent claims of the same key, exactly one returns `true`. Drops ended claims of other keys.
+    /// MUST return [`StoreError::Invalid`] for a `window` that is not positive or an instant outside the
+    /// store's range. Global, not per tenant.
+    async fn claim_signal(
+        &self,
+        key: &Hash,
+        now: OffsetDateTime,
+        window: time::Duration,
+    ) -> Result<bool, StoreError>;
+
+    /// Ends the claim of `key` (its handling failed before anything happened, so a retry must be
+    /// possible). Releasing a key that is not claimed does nothing and succeeds.
+    async fn release_signal(&self, key: &Hash) -> Result<(), StoreError>;
+}
+
+/// When a signal claimed at `now` for `window` ends ([`GrantStore::claim_signal`]): every store checks the
+/// window through this, so they refuse the same input with the same error.
+///
+/// # Errors
+/// [`StoreError::Invalid`] when `window` is not positive or the end is outside `OffsetDateTime`'s range.
+pub fn replay_window_end(now: OffsetDateTime, window: time::Duration) -> Result<OffsetDateTime, StoreError> {
+    if !window.is_positive() {
+        return Err(StoreError::Invalid("the replay window must be positive".to_owned()));
+    }
+    now.checked_add(window)
+        .ok_or_else(|| StoreError::Invalid("the replay window ends out of range".to_owned()))
+}
+
+/// The longest redirect URI a [`PendingConsent`] may carry, in bytes.
+pub const MAX_REDIRECT_URI_BYTES: usize = 2048;
+
+/// Who started an OAuth connect: re-loaded at the callback, so a session or key revoked in between ends
+/// the connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsentInitiator {
+    /// A person, by the hash of their session token (never the token).
+    Session(TokenHash),
+    /// An integrator API key, by its id.
+    ApiKey(ApiKeyId),
+}
+
+/// An OAuth consent started and not yet called back ([`GrantStore::put_consent`]): the grant it
+/// completes and who started it, stored by the SHA-256 of the anti-forgery `state` and never by the
+/// state itself, so that reading the store does not let anyone complete a callback. One use, until
+/// `expires_at`. Not audited itself: the server audits the connect and the callback's outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingConsent {
+    /// [`PendingConsent::hash_state`] of the `state` handed to the platform.
+    pub state_hash: Hash,
+    /// The platform the consent was asked of (a callback on another platform is refused).
+    pub platform: Platform,
+    pub tenant: TenantId,
+    pub grant: GrantId,
+    pub initiator: ConsentInitiator,
+    /// The redirect URI sent with the consent request (the code exchange repeats it).
+    pub redirect_uri: String,
+    pub expires_at: OffsetDateTime,
+}
+
+impl PendingConsent {
+    /// The key a consent is stored by: SHA-256 of its `state`.
+    pub fn hash_state(state: &str) -> Hash {
+        Hash::of(state.as_bytes())
+    }
 }
 
 /// Where a sync stands: the cursor to resume from, saved atomically with the page it follows.

@@ -5,18 +5,19 @@
 //!
 //! # The OAuth callback
 //! `start_connect` returns an anti-forgery `state` that the caller must check on the callback. The server
-//! keeps each state in memory with the tenant, the grant and who started the connect ([`PendingConsents`]),
-//! for an hour and for one use only. The callback (a browser redirect, without our credentials) takes the
-//! state out, re-loads the initiator's session or API key (a session revoked or a person disabled in
-//! between ends the connect), and completes the connect as them. An unknown, expired, reused or
-//! other-platform state is refused with 400 and audited as a denied `connect_grant` on the system chain.
+//! stores each consent in the store (`GrantStore::put_consent`), by the SHA-256 of the state and never the
+//! state itself, with the tenant, the grant and who started the connect, for an hour ([`CONSENT_TTL`]) and
+//! for one use only; at most [`MAX_PENDING`] are pending at once. The callback (a browser redirect, without
+//! our credentials) takes the consent out (`GrantStore::take_consent`, atomic: one use even with processes
+//! racing), re-loads the initiator's session or API key (a session revoked or a person disabled in between
+//! ends the connect), and completes the connect as them. An unknown, expired, reused or other-platform
+//! state is refused with 400 and audited as a denied `connect_grant` on the system chain.
 //!
-//! Pending states live in the process that issued them: with several processes behind one address, the
-//! callback must reach the same process (core has no port to share them yet).
+//! Every process on the same store shares the pending consents: with several processes behind one
+//! address, the callback may reach any of them. A store failure refuses the connect or the callback (503),
+//! it never completes one.
 
-use std::collections::{BTreeSet, HashMap};
-use std::fmt;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::collections::BTreeSet;
 
 use axum::Json;
 use axum::extract::State;
@@ -24,15 +25,14 @@ use axum::http::StatusCode;
 use custodian_core::audit::{AccessDecided, ActorRef, GrantChanged, system_tenant};
 use custodian_core::authz::{Action, Actor};
 use custodian_core::grant::{GrantId, GrantState, RevocationCause};
-use custodian_core::personnel::token::TokenHash;
-use custodian_core::personnel::{ApiKeyId, PersonSession};
+use custodian_core::personnel::PersonSession;
 use custodian_core::platform::{AmazonSellerId, Platform, Task};
-use custodian_core::ports::{PlatformError, StoreError};
+use custodian_core::ports::{ConsentInitiator, PendingConsent, PlatformError, StoreError};
 use custodian_core::service::{ServiceError, ValidationOutcome};
 use custodian_core::tenant::TenantId;
 use secrecy::SecretString;
 use serde_json::{Value, json};
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use crate::authn::{Authenticated, Principal};
 use crate::error::AppError;
@@ -51,7 +51,8 @@ pub(super) fn ok(value: Value) -> Reply {
 /// How long a consent may take, from the consent URL to the callback.
 const CONSENT_TTL: Duration = Duration::hours(1);
 
-/// At most this many consents are pending at once (a bound on memory; expired ones are dropped first).
+/// At most this many consents are pending at once, across the processes sharing the store (a bound on the
+/// store's table; expired ones are dropped first).
 const MAX_PENDING: usize = 10_000;
 
 /// Longest `state` looked up.
@@ -106,65 +107,15 @@ pub(super) fn platform_from_path(raw: &str) -> Result<Platform, AppError> {
 
 // ---- pending consents ----
 
-/// Who started a connect: re-loaded at the callback, so a revoked session or key ends it.
-#[derive(Clone)]
-enum Initiator {
-    Session(TokenHash),
-    ApiKey(ApiKeyId),
-}
-
-struct Pending {
-    platform: Platform,
-    tenant: TenantId,
-    grant: GrantId,
-    initiator: Initiator,
-    redirect_uri: String,
-    expires_at: OffsetDateTime,
-}
-
-/// OAuth consents started and not yet called back, by `state` (one use each, [`CONSENT_TTL`]).
-#[derive(Default)]
-pub(crate) struct PendingConsents {
-    entries: Mutex<HashMap<String, Pending>>,
-}
-
-impl fmt::Debug for PendingConsents {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PendingConsents").field("pending", &self.lock().len()).finish()
-    }
-}
-
-impl PendingConsents {
-    fn lock(&self) -> MutexGuard<'_, HashMap<String, Pending>> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Drops expired consents; whether another one fits.
-    fn has_room(&self, now: OffsetDateTime) -> bool {
-        let mut entries = self.lock();
-        entries.retain(|_, p| p.expires_at > now);
-        entries.len() < MAX_PENDING
-    }
-
-    fn insert(&self, state: String, pending: Pending) {
-        self.lock().insert(state, pending);
-    }
-
-    /// Takes the consent of `state` out (one use), if it is there and not expired.
-    fn take(&self, state: &str, now: OffsetDateTime) -> Option<Pending> {
-        self.lock().remove(state).filter(|p| p.expires_at > now)
-    }
-}
-
-fn initiator(auth: &Authenticated) -> Initiator {
+fn initiator(auth: &Authenticated) -> ConsentInitiator {
     match &auth.principal {
-        Principal::Session { token_hash, .. } => Initiator::Session(*token_hash),
-        Principal::ApiKey(key) => Initiator::ApiKey(key.id.clone()),
+        Principal::Session { token_hash, .. } => ConsentInitiator::Session(*token_hash),
+        Principal::ApiKey(key) => ConsentInitiator::ApiKey(key.id.clone()),
     }
 }
 
 /// The initiator as they are now: a session still valid of a person still active, or a key still usable.
-async fn initiator_actor(state: &AppState, initiator: &Initiator) -> Result<Actor, AppError> {
+async fn initiator_actor(state: &AppState, initiator: &ConsentInitiator) -> Result<Actor, AppError> {
     let deps = state.deps();
     let now = state.now();
     let gone = |e: StoreError| match e {
@@ -172,7 +123,7 @@ async fn initiator_actor(state: &AppState, initiator: &Initiator) -> Result<Acto
         other => AppError::from(other),
     };
     match initiator {
-        Initiator::Session(hash) => {
+        ConsentInitiator::Session(hash) => {
             let record = deps.personnel.session(hash).await.map_err(gone)?;
             if record.revoked_at.is_some_and(|t| t <= now) || record.expires_at <= now {
                 return Err(AppError::unauthenticated().with_detail("the initiator's session ended"));
@@ -183,7 +134,7 @@ async fn initiator_actor(state: &AppState, initiator: &Initiator) -> Result<Acto
             }
             Ok(Actor::Person(PersonSession { person, mfa_verified_at: record.mfa_verified_at }))
         }
-        Initiator::ApiKey(id) => {
+        ConsentInitiator::ApiKey(id) => {
             let key = deps.personnel.api_keys().await?.into_iter().find(|k| &k.id == id);
             match key {
                 Some(key) if key.is_usable(now) => Ok(Actor::ApiKey(key)),
@@ -224,7 +175,8 @@ pub(super) async fn connect(
         }
         tasks.insert(Task::ReadBuyerPii);
     }
-    if !state.consents().has_room(state.now()) {
+    // Refused before anything is created; `put_consent` below still holds the cap against a race.
+    if state.deps().grants.pending_consents(state.now()).await? >= MAX_PENDING {
         return Err(AppError::unavailable("consent table", "too many consents are pending"));
     }
     let redirect = redirect_uri(&state, platform);
@@ -238,17 +190,19 @@ pub(super) async fn connect(
         grant =
             services.set_pii_enabled(&auth.actor, &tenant, &grant.id, true).await.map_err(service_error)?;
     }
-    state.consents().insert(
-        started.state.clone(),
-        Pending {
-            platform,
-            tenant,
-            grant: grant.id.clone(),
-            initiator: initiator(&auth),
-            redirect_uri: redirect.clone(),
-            expires_at: state.now() + CONSENT_TTL,
-        },
-    );
+    let consent = PendingConsent {
+        state_hash: PendingConsent::hash_state(&started.state),
+        platform,
+        tenant,
+        grant: grant.id.clone(),
+        initiator: initiator(&auth),
+        redirect_uri: redirect.clone(),
+        expires_at: state.now() + CONSENT_TTL,
+    };
+    state.deps().grants.put_consent(&consent, MAX_PENDING, state.now()).await.map_err(|e| match e {
+        StoreError::Conflict(_) => AppError::unavailable("consent table", "too many consents are pending"),
+        other => AppError::from(other),
+    })?;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -291,7 +245,9 @@ pub(super) async fn callback(
     let Some(consent_state) = param("state").filter(|s| !s.is_empty() && s.len() <= MAX_STATE_LEN) else {
         return Err(refuse_state(&state, platform, "no usable state").await);
     };
-    let Some(pending) = state.consents().take(consent_state, state.now()) else {
+    let taken =
+        state.deps().grants.take_consent(&PendingConsent::hash_state(consent_state), state.now()).await?;
+    let Some(pending) = taken else {
         return Err(refuse_state(&state, platform, "state unknown, expired or already used").await);
     };
     if pending.platform != platform {
@@ -439,6 +395,3 @@ pub(super) async fn revoke(
         .map_err(service_error)?;
     ok(json!({"receipt": receipt_json(&receipt)}))
 }
-
-#[cfg(test)]
-mod tests;

@@ -15,12 +15,11 @@
 //!   `{"url", "confirmation_code"}`); a bad or stale signature 401; an unavailable verifier 503; a
 //!   malformed notification 400.
 //! - A notification whose exact bytes were already handled (a replay) is refused with 409 and audited as
-//!   `signal_rejected`; it changes nothing. The replay memory is per process and lasts [`REPLAY_WINDOW`];
-//!   the verifiers' own freshness checks (Meta `issued_at`) bound replays beyond it.
-
-use std::collections::HashMap;
-use std::fmt;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+//!   `signal_rejected`; it changes nothing. The replay memory is the store's (`GrantStore::claim_signal`,
+//!   by the SHA-256 of platform, path and body, atomic), shared by every process on the same store, and
+//!   lasts [`REPLAY_WINDOW`]; the verifiers' own freshness checks (Meta `issued_at`) bound replays beyond
+//!   it. A claim whose handling failed before anything happened is released, so the platform's retry is
+//!   handled. A store failure refuses the notification (503), it never accepts one unchecked.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -32,7 +31,7 @@ use custodian_core::platform::Platform;
 use custodian_core::ports::{RawSignal, SignalError};
 use custodian_core::service::{ServiceError, SignalOutcome};
 use serde_json::json;
-use time::{Duration, OffsetDateTime};
+use time::Duration;
 
 use super::grants::{platform_from_path, service_error};
 use crate::error::{AppError, ErrorCode};
@@ -42,49 +41,6 @@ use crate::state::AppState;
 
 /// How long a handled notification is remembered for replay detection.
 pub(crate) const REPLAY_WINDOW: Duration = Duration::days(7);
-
-/// At most this many notifications are remembered (the oldest are forgotten first).
-const MAX_SEEN: usize = 100_000;
-
-/// Notifications handled recently, by the SHA-256 of platform, path and body.
-#[derive(Default)]
-pub(crate) struct SeenSignals {
-    entries: Mutex<HashMap<Hash, OffsetDateTime>>,
-}
-
-impl fmt::Debug for SeenSignals {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SeenSignals").field("remembered", &self.lock().len()).finish()
-    }
-}
-
-impl SeenSignals {
-    fn lock(&self) -> MutexGuard<'_, HashMap<Hash, OffsetDateTime>> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Claims `key`: `false` if it was handled (or is being handled) within the window.
-    fn claim(&self, key: Hash, now: OffsetDateTime) -> bool {
-        let mut entries = self.lock();
-        if entries.get(&key).is_some_and(|at| *at + REPLAY_WINDOW > now) {
-            return false;
-        }
-        if entries.len() >= MAX_SEEN {
-            entries.retain(|_, at| *at + REPLAY_WINDOW > now);
-        }
-        while entries.len() >= MAX_SEEN {
-            let Some(oldest) = entries.iter().min_by_key(|(_, at)| **at).map(|(k, _)| *k) else { break };
-            entries.remove(&oldest);
-        }
-        entries.insert(key, now);
-        true
-    }
-
-    /// Forgets `key` (its handling failed before anything happened, so a retry must be possible).
-    fn release(&self, key: &Hash) {
-        self.lock().remove(key);
-    }
-}
 
 /// The raw body, with the API's errors for a body too large (413) or unreadable (400).
 pub(super) struct RawBody(Bytes);
@@ -183,9 +139,11 @@ async fn handle(
         material.extend_from_slice(&raw.body);
         Hash::of(&material)
     });
-    if let Some(key) = replay_key
-        && !state.signals().claim(key, now)
-    {
+    let claimed = match &replay_key {
+        Some(key) => state.deps().grants.claim_signal(key, now, REPLAY_WINDOW).await?,
+        None => true,
+    };
+    if !claimed {
         let event = SignalRejected::new(platform, "replayed: this notification was already received");
         guard::audit(state, &system_tenant(), vec![guard::event(state, ActorRef::Platform(platform), event)])
             .await?;
@@ -195,8 +153,11 @@ async fn handle(
     let outcome = match state.services().handle_signal(platform, &raw).await {
         Ok(outcome) => outcome,
         Err(error) => {
-            if let Some(key) = &replay_key {
-                state.signals().release(key);
+            if let Some(key) = &replay_key
+                && let Err(e) = state.deps().grants.release_signal(key).await
+            {
+                // The platform's retry will be refused as a replay until the window ends: say so in the log.
+                tracing::warn!(error = %e, platform = %platform, "the claim of a failed notification was not released");
             }
             return Err(match error {
                 ServiceError::SignalRejected(e) => rejection(platform, &e),
@@ -243,6 +204,3 @@ fn answer(
     };
     (StatusCode::OK, Json(json!({"status": status, "grants_revoked": revoked}))).into_response()
 }
-
-#[cfg(test)]
-mod tests;

@@ -14,6 +14,8 @@
 //!   read-back), retention sweeps, holds and receipts, rights requests, exports, deletion and offboarding,
 //!   incidents from opening to closing; each with its failure matrix.
 //! - `openapi`: `GET /v1/openapi.json` matches the router, resolves, and names every error code.
+//! - `scale_out`: two servers over one store (processes behind one address) share pending OAuth consents
+//!   and the replay memory of platform notifications.
 //! - `secrets`: passwords, TOTP secrets, tokens and keys never in responses (but the one-time reveal),
 //!   never in logs, never in the audit trail.
 
@@ -46,6 +48,8 @@ mod people;
 mod retention;
 #[cfg(test)]
 mod rights;
+#[cfg(test)]
+mod scale_out;
 #[cfg(test)]
 mod secrets;
 #[cfg(test)]

@@ -134,6 +134,29 @@ impl Harness {
         Self { clock, store, state, app, notifier, rng: SeededRng::new(99) }
     }
 
+    /// A second server over this harness's ports (store, clock, secrets, keys, platforms), as another
+    /// process behind the same address would be: its own `AppState` and router, with default security
+    /// limits and `public_url`.
+    pub(crate) fn peer(&self, public_url: Option<&str>) -> Self {
+        let mut state = AppState::new(
+            self.state.deps().clone(),
+            self.state.settings().clone(),
+            &SecurityConfig::default(),
+        );
+        if let Some(url) = public_url {
+            state = state.with_public_url(url);
+        }
+        let app = router(state.clone());
+        Self {
+            clock: self.clock.clone(),
+            store: self.store.clone(),
+            state,
+            app,
+            notifier: self.notifier.clone(),
+            rng: SeededRng::new(100),
+        }
+    }
+
     pub(crate) fn now(&self) -> OffsetDateTime {
         self.state.deps().clock.now()
     }

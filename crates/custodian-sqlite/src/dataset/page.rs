@@ -1,19 +1,59 @@
-//! Dataset pages read as one value. SQLite builds the whole page as one JSON array
-//! (`json_group_array(json_array(…) ORDER BY <key>)` over the ordered, limited window), so a page crosses
-//! from the driver's worker thread to the caller as one row. Read row by row, sqlx-sqlite hands every row
-//! over a channel to the async side; that hand-off was most of a page read's cost (about 9 µs a row,
-//! measured with `cargo bench -p custodian-server --bench load`).
+//! Dataset pages. A page is one statement, the *window* (the ordered, limited selection of a page's
+//! records), read in one of two ways:
+//! - on a file store's read path (`crate::read`), the window itself, row by row on the caller's thread: each
+//!   column value becomes a JSON value as SQLite typed it;
+//! - on sqlx (an in-memory store), SQLite builds the whole page as one JSON array
+//!   (`json_group_array(json_array(…) ORDER BY <key>)` over the window, [`PageQuery`]), so the page crosses
+//!   from sqlx-sqlite's worker thread as one row; read row by row, every row crossed a channel, which was
+//!   most of a page read's cost.
 //!
-//! Column values keep their SQLite types: text is a JSON string, an integer a JSON number, NULL is
-//! `null`. A BLOB cannot be JSON, so a page selects `hex(column)` for one (NULL kept NULL) and
-//! [`PageRow::opt_blob_hex`] turns it back into bytes. A value of an unexpected type is a corrupt store
-//! error naming the column, never a guess.
+//! Both give the same rows: text is a JSON string, an integer a JSON number, NULL is `null`, and a column
+//! holding a nested JSON array (an order's lines) is that array. A BLOB cannot be JSON, so a page selects
+//! `hex(column)` for one (NULL kept NULL) and [`PageRow::opt_blob_hex`] turns it back into bytes. A value
+//! of an unexpected type is a corrupt store error naming the column, never a guess.
 
 use custodian_core::ports::StoreError;
 use data_encoding::HEXUPPER_PERMISSIVE;
 use serde_json::Value as Json;
 
 use crate::error::corrupt;
+
+/// How to read one page: the window, and the same page as one JSON value.
+#[derive(Debug, Clone)]
+pub(crate) struct PageQuery {
+    /// The window: selects the page's columns, ordered and limited.
+    pub(crate) window: String,
+    /// `SELECT json_group_array(json_array(<columns>) ORDER BY <order>) AS page FROM (<window>)`.
+    pub(crate) as_json: String,
+    /// Columns of the window that hold JSON text (a nested aggregate): parsed, not kept as strings.
+    pub(crate) json_columns: &'static [&'static str],
+}
+
+impl PageQuery {
+    /// The page of `window`, whose result columns are `names` in order and whose rows are ordered by
+    /// `order`; `json_columns` of them hold JSON text.
+    pub(super) fn new(
+        window: String,
+        names: &[&str],
+        order: &str,
+        json_columns: &'static [&'static str],
+    ) -> Self {
+        let columns: Vec<String> = names
+            .iter()
+            .map(|c| if json_columns.contains(c) { format!("json({c})") } else { (*c).to_owned() })
+            .collect();
+        let as_json = format!(
+            "SELECT json_group_array(json_array({}) ORDER BY {order}) AS page FROM ({window})",
+            columns.join(", ")
+        );
+        Self { window, as_json, json_columns }
+    }
+}
+
+/// The rows of a page read as one JSON value (`PageQuery::as_json`).
+pub(crate) fn json_rows(page: &str) -> Result<Vec<Json>, StoreError> {
+    serde_json::from_str(page).map_err(|e| corrupt("dataset page", e))
+}
 
 /// One record of a page: its columns' values in the order of `names`.
 #[derive(Debug)]
@@ -22,15 +62,8 @@ pub(super) struct PageRow<'n> {
     values: Vec<Json>,
 }
 
-/// The page SQL: `SELECT json_group_array(json_array(<columns>) ORDER BY <order>) FROM (<window>)`, where
-/// `window` selects at least `columns` (by those names) and `order` orders the page as the window does.
-pub(super) fn page_sql(columns: &[&str], order: &str, window: &str) -> String {
-    format!("SELECT json_group_array(json_array({}) ORDER BY {order}) FROM ({window})", columns.join(", "))
-}
-
-/// Parses a page built by [`page_sql`] whose rows hold `names`' columns.
-pub(super) fn parse<'n>(names: &'n [&'n str], page: &str) -> Result<Vec<PageRow<'n>>, StoreError> {
-    let rows: Vec<Json> = serde_json::from_str(page).map_err(|e| corrupt("dataset page", e))?;
+/// The records of a page whose rows (JSON arrays) hold `names`' columns.
+pub(super) fn rows<'n>(names: &'n [&'n str], rows: Vec<Json>) -> Result<Vec<PageRow<'n>>, StoreError> {
     rows.into_iter()
         .map(|row| match row {
             Json::Array(values) if values.len() == names.len() => Ok(PageRow { names, values }),
@@ -112,6 +145,20 @@ impl<'n> PageRow<'n> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn parse<'n>(names: &'n [&'n str], page: &str) -> Result<Vec<PageRow<'n>>, StoreError> {
+        rows(names, json_rows(page)?)
+    }
+
+    #[test]
+    fn the_json_form_of_a_page_wraps_its_window_and_embeds_json_columns() {
+        let q = PageQuery::new("SELECT a, n, l FROM t".to_owned(), &["a", "n", "l"], "a", &["l"]);
+        assert_eq!(q.window, "SELECT a, n, l FROM t");
+        assert_eq!(
+            q.as_json,
+            "SELECT json_group_array(json_array(a, n, json(l)) ORDER BY a) AS page FROM (SELECT a, n, l FROM t)"
+        );
+    }
 
     const NAMES: &[&str] = &["a", "n", "b"];
 

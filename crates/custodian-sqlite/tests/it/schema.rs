@@ -16,7 +16,17 @@ use crate::support::{FileStore, grant, tenant};
 
 /// Tables without a tenant: global records and the audit chain's bookkeeping (the audit tables do have
 /// `tenant_id` first in their key; they are listed among the tenant tables below).
-const GLOBAL: &[&str] = &["people", "person_credentials", "sessions", "api_keys", "incidents", "jobs"];
+const GLOBAL: &[&str] = &[
+    "people",
+    "person_credentials",
+    "sessions",
+    "api_keys",
+    "incidents",
+    "jobs",
+    // Flow state shared by the processes (migration 0003): a callback or a notification has no tenant yet.
+    "pending_consents",
+    "seen_signals",
+];
 
 async fn columns(f: &FileStore) -> Vec<(String, String, String, i64)> {
     let mut raw = f.raw().await;
@@ -63,18 +73,14 @@ async fn every_tenant_table_keys_on_tenant_id_first() {
         let first_key =
             cols.iter().find(|(t, _, _, pk)| t == table && *pk == 1).map(|(_, c, _, _)| c.as_str());
         let first_column = cols.iter().find(|(t, _, _, _)| t == table).map(|(_, c, _, _)| c.as_str());
-        // order_lines keeps rowid order; its unique key starts with tenant_id (checked below).
-        if table == "order_lines" {
-            assert_eq!(first_column, Some("tenant_id"));
-            continue;
-        }
         assert_eq!(first_key, Some("tenant_id"), "{table}: the first key column is not tenant_id");
         assert_eq!(first_column, Some("tenant_id"), "{table}: tenant_id is not the first column");
     }
     let mut raw = f.raw().await;
+    // The unique line ids of an order (besides its key): also within the tenant.
     let unique: Vec<String> = sqlx::query_scalar(
         "SELECT i.name FROM pragma_index_list('order_lines') l JOIN pragma_index_info(l.name) i \
-         WHERE l.\"unique\" = 1 AND i.seqno = 0",
+         WHERE l.\"unique\" = 1 AND l.origin = 'u' AND i.seqno = 0",
     )
     .fetch_all(&mut raw)
     .await
@@ -147,4 +153,38 @@ async fn the_file_is_private_in_wal_mode_and_reopens() {
         T0,
     );
     assert!(matches!(again.insert_grant(&g, Vec::new()).await, Err(StoreError::Invalid(_))));
+}
+
+/// Migration 0004 rebuilds `order_lines` keyed by position: lines stored before it keep their stored
+/// (rowid) order, numbered from 0 per order, whatever their ids.
+#[tokio::test]
+async fn order_lines_keep_their_stored_order_through_the_position_migration() {
+    use sqlx::{Connection as _, Executor as _};
+    let mut conn = sqlx::SqliteConnection::connect("sqlite::memory:").await.unwrap();
+    let before: Vec<_> = MIGRATOR.iter().filter(|m| m.version < 4).collect();
+    assert_eq!(before.len(), 3);
+    for m in before {
+        conn.execute(&*m.sql).await.unwrap();
+    }
+    conn.execute(
+        "PRAGMA foreign_keys = OFF; \
+         INSERT INTO order_lines (tenant_id, account_key, order_id, line_id, sku, quantity, unit_price_micros) \
+         VALUES ('t', 'a', 'o1', 'z', 's1', 1, 10), ('t', 'a', 'o2', 'b', 's2', 2, 20), \
+                ('t', 'a', 'o1', 'a', 's3', 3, 30), ('t', 'a', 'o1', 'm', 's4', 4, 40);",
+    )
+    .await
+    .unwrap();
+    let m4 = MIGRATOR.iter().find(|m| m.version == 4).unwrap();
+    conn.execute(&*m4.sql).await.unwrap();
+    let rows: Vec<(String, i64, String)> = sqlx::query_as(
+        "SELECT order_id, position, line_id FROM order_lines ORDER BY tenant_id, account_key, order_id, position",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let expect = [("o1", 0, "z"), ("o1", 1, "a"), ("o1", 2, "m"), ("o2", 0, "b")];
+    assert_eq!(
+        rows,
+        expect.iter().map(|(o, p, l)| ((*o).to_owned(), *p, (*l).to_owned())).collect::<Vec<_>>()
+    );
 }

@@ -1,10 +1,16 @@
 //! The `GrantStore` contract: grants per tenant, optimistic saves and the cross-tenant lookups.
 
+use custodian_core::audit::Hash;
 use custodian_core::grant::{GrantId, OwnerId, RevocationCause};
+use custodian_core::personnel::ApiKeyId;
+use custodian_core::personnel::token::TokenHash;
 use custodian_core::platform::{AccountRef, MetaAdAccountId, Platform};
-use custodian_core::ports::{AuditLog, GrantStore, StoreError, TenantStore};
+use custodian_core::ports::{
+    AuditLog, ConsentInitiator, GrantStore, MAX_REDIRECT_URI_BYTES, PendingConsent, StoreError, TenantStore,
+};
 use custodian_core::tenant::TenantId;
-use time::Duration;
+use futures::future::join_all;
+use time::{Duration, OffsetDateTime};
 
 use super::{BASE, ContractViolation, Ctx, Trail, check_chain, outcome};
 use crate::fixtures;
@@ -20,7 +26,28 @@ use crate::fixtures;
 ///   `Conflict` and changes nothing; saving an unknown grant fails.
 /// - `locate`: by account and by owner, across tenants, exactly the matching (tenant, grant) pairs.
 /// - `stale grants`: active grants validated before the bound, never fresh or inactive ones, at most `limit`.
-/// - `audit in chain`: each tenant's chain holds exactly its successful calls' events and verifies.
+/// - `audit in chain`: each tenant's chain holds exactly its successful calls' events and verifies (the
+///   flow state below appends nothing).
+///
+/// The flow state shared by the processes on one store (instants from [`BASE`] to a week after it, keys
+/// unique to the run; a put drops consents expired at its `now` and a claim drops claims ended by then,
+/// so suites sharing a backend run these checks one after another):
+///
+/// - `consent round trip`: consents of a session and of an API key come back whole from `take_consent`.
+/// - `consent one use`: a second take of the same state is `None`.
+/// - `consent wrong state`: a take by another state's hash is `None` and leaves the consent in place.
+/// - `consent expiry`: a take at `expires_at` is `None`, and the consent is gone for good.
+/// - `consent duplicate`: a second put of the same state hash is `Conflict`.
+/// - `consent cap`: with at least one unexpired consent stored, `max_pending` 1 (and 0) is `Conflict` and
+///   stores nothing.
+/// - `consent count`: a put counts one more pending consent; at its expiry it is no longer counted.
+/// - `consent expired dropped`: a put drops the consents expired at its `now`.
+/// - `consent invalid`: a redirect URI over the limit or with a NUL byte is `Invalid`.
+/// - `consent race`: of 16 concurrent takes of one consent exactly one gets it.
+/// - `signal claim`: a key is claimed once; claiming it again within its window is `false`, at the end of
+///   the window `true`; keys are independent; a window that is not positive is `Invalid`.
+/// - `signal release`: a released key can be claimed again (and releasing an unknown key succeeds).
+/// - `signal race`: of 16 concurrent claims of one key exactly one is `true`.
 pub async fn grant_store(
     store: &dyn GrantStore,
     audit: &dyn AuditLog,
@@ -211,6 +238,206 @@ pub async fn grant_store(
     let one = ctx.ok("stale grants", store.stale_grants(BASE + Duration::days(1), 1).await)?;
     ensure!(ctx, "stale grants", one.len() <= 1, "limit 1 returned {} grants", one.len());
 
+    flow_state(&ctx, store, &a, &g1).await?;
+
     check_chain(&ctx, audit, &a, &trail_a, "audit in chain").await?;
     check_chain(&ctx, audit, &b, &trail_b, "audit in chain").await
+}
+
+/// A consent of the run: unexpired until `expires_at`.
+fn consent(
+    ctx: &Ctx,
+    tenant: &TenantId,
+    grant: &GrantId,
+    initiator: ConsentInitiator,
+    expires_at: OffsetDateTime,
+) -> PendingConsent {
+    PendingConsent {
+        state_hash: PendingConsent::hash_state(&ctx.name("state")),
+        platform: Platform::Meta,
+        tenant: tenant.clone(),
+        grant: grant.clone(),
+        initiator,
+        redirect_uri: format!("https://custodian.example/v1/oauth/meta/callback?run={}", ctx.name("uri")),
+        expires_at,
+    }
+}
+
+/// The flow-state checks of [`grant_store`].
+async fn flow_state(
+    ctx: &Ctx,
+    store: &dyn GrantStore,
+    tenant: &TenantId,
+    grant: &GrantId,
+) -> Result<(), ContractViolation> {
+    const ANY: usize = usize::MAX;
+    let hour = BASE + Duration::hours(1);
+    let session =
+        ConsentInitiator::Session(TokenHash::from_bytes(Hash::of(ctx.name("session").as_bytes()).0));
+    let key: ApiKeyId = ctx.fresh("key", false)?;
+    let api_key = ConsentInitiator::ApiKey(key);
+
+    let by_session = consent(ctx, tenant, grant, session.clone(), hour);
+    let by_key = consent(ctx, tenant, grant, api_key.clone(), hour);
+    ctx.ok("consent round trip", store.put_consent(&by_session, ANY, BASE).await)?;
+    ctx.ok("consent round trip", store.put_consent(&by_key, ANY, BASE).await)?;
+    for stored in [&by_session, &by_key] {
+        let taken = ctx.ok("consent round trip", store.take_consent(&stored.state_hash, BASE).await)?;
+        ensure!(
+            ctx,
+            "consent round trip",
+            taken.as_ref() == Some(stored),
+            "took {taken:?}, stored {stored:?}"
+        );
+        let again = ctx.ok("consent one use", store.take_consent(&stored.state_hash, BASE).await)?;
+        ensure!(ctx, "consent one use", again.is_none(), "a consent was taken twice");
+    }
+
+    let waiting = consent(ctx, tenant, grant, api_key.clone(), hour);
+    ctx.ok("consent wrong state", store.put_consent(&waiting, ANY, BASE).await)?;
+    let other = PendingConsent::hash_state(&ctx.name("state-never-issued"));
+    let taken = ctx.ok("consent wrong state", store.take_consent(&other, BASE).await)?;
+    ensure!(ctx, "consent wrong state", taken.is_none(), "another state's hash took {taken:?}");
+    let taken = ctx.ok("consent wrong state", store.take_consent(&waiting.state_hash, BASE).await)?;
+    ensure!(
+        ctx,
+        "consent wrong state",
+        taken.as_ref() == Some(&waiting),
+        "after a take by another hash, the consent's own take gave {taken:?}"
+    );
+
+    let expiring = consent(ctx, tenant, grant, session.clone(), hour);
+    ctx.ok("consent expiry", store.put_consent(&expiring, ANY, BASE).await)?;
+    let taken = ctx.ok("consent expiry", store.take_consent(&expiring.state_hash, hour).await)?;
+    ensure!(ctx, "consent expiry", taken.is_none(), "a take at `expires_at` gave {taken:?}");
+    let taken = ctx.ok("consent expiry", store.take_consent(&expiring.state_hash, BASE).await)?;
+    ensure!(ctx, "consent expiry", taken.is_none(), "an expired consent was taken later: {taken:?}");
+
+    let twice = consent(ctx, tenant, grant, session.clone(), hour);
+    ctx.ok("consent duplicate", store.put_consent(&twice, ANY, BASE).await)?;
+    let again = store.put_consent(&twice, ANY, BASE).await;
+    ensure!(
+        ctx,
+        "consent duplicate",
+        matches!(again, Err(StoreError::Conflict(_))),
+        "a second put of the same state gave {}",
+        outcome(&again)
+    );
+    ctx.ok("consent duplicate", store.take_consent(&twice.state_hash, BASE).await)?;
+
+    let held = consent(ctx, tenant, grant, session.clone(), hour);
+    let pending = ctx.ok("consent count", store.pending_consents(BASE).await)?;
+    ctx.ok("consent cap", store.put_consent(&held, ANY, BASE).await)?;
+    let counted = ctx.ok("consent count", store.pending_consents(BASE).await)?;
+    ensure!(
+        ctx,
+        "consent count",
+        counted == pending + 1,
+        "{pending} pending, one put, then {counted} counted"
+    );
+    let at_expiry = ctx.ok("consent count", store.pending_consents(hour).await)?;
+    ensure!(ctx, "consent count", at_expiry < counted, "a consent was still counted at its expiry");
+    let refused = consent(ctx, tenant, grant, session.clone(), hour);
+    for max in [1, 0] {
+        let put = store.put_consent(&refused, max, BASE).await;
+        ensure!(
+            ctx,
+            "consent cap",
+            matches!(put, Err(StoreError::Conflict(_))),
+            "a put with `max_pending` {max} and a consent pending gave {}",
+            outcome(&put)
+        );
+    }
+    let taken = ctx.ok("consent cap", store.take_consent(&refused.state_hash, BASE).await)?;
+    ensure!(ctx, "consent cap", taken.is_none(), "a refused consent was stored");
+    let taken = ctx.ok("consent cap", store.take_consent(&held.state_hash, BASE).await)?;
+    ensure!(ctx, "consent cap", taken.is_some(), "the pending consent was lost");
+
+    let short = consent(ctx, tenant, grant, session.clone(), BASE + Duration::minutes(1));
+    let later = consent(ctx, tenant, grant, session.clone(), hour);
+    ctx.ok("consent expired dropped", store.put_consent(&short, ANY, BASE).await)?;
+    ctx.ok("consent expired dropped", store.put_consent(&later, ANY, BASE + Duration::minutes(2)).await)?;
+    let taken = ctx.ok("consent expired dropped", store.take_consent(&short.state_hash, BASE).await)?;
+    ensure!(
+        ctx,
+        "consent expired dropped",
+        taken.is_none(),
+        "a consent expired at the time of a later put was not dropped"
+    );
+    let taken = ctx.ok("consent expired dropped", store.take_consent(&later.state_hash, BASE).await)?;
+    ensure!(ctx, "consent expired dropped", taken.is_some(), "an unexpired consent was dropped");
+
+    let mut long = consent(ctx, tenant, grant, session.clone(), hour);
+    long.redirect_uri = format!("https://custodian.example/{}", "x".repeat(MAX_REDIRECT_URI_BYTES));
+    let mut nul = consent(ctx, tenant, grant, session.clone(), hour);
+    nul.redirect_uri.push('\0');
+    for (what, bad) in [("too long", &long), ("with a nul byte", &nul)] {
+        let put = store.put_consent(bad, ANY, BASE).await;
+        ensure!(
+            ctx,
+            "consent invalid",
+            matches!(put, Err(StoreError::Invalid(_))),
+            "a redirect uri {what} gave {}",
+            outcome(&put)
+        );
+    }
+
+    let raced = consent(ctx, tenant, grant, api_key, hour);
+    ctx.ok("consent race", store.put_consent(&raced, ANY, BASE).await)?;
+    let takes = join_all((0..16).map(|_| store.take_consent(&raced.state_hash, BASE))).await;
+    let mut won = 0;
+    for take in takes {
+        if ctx.ok("consent race", take)?.is_some() {
+            won += 1;
+        }
+    }
+    ensure!(ctx, "consent race", won == 1, "{won} of 16 concurrent takes got the consent");
+
+    let week = Duration::days(7);
+    let signal = Hash::of(ctx.name("signal").as_bytes());
+    let claimed = ctx.ok("signal claim", store.claim_signal(&signal, BASE, week).await)?;
+    ensure!(ctx, "signal claim", claimed, "a new key was not claimed");
+    let claimed =
+        ctx.ok("signal claim", store.claim_signal(&signal, BASE + Duration::minutes(1), week).await)?;
+    ensure!(ctx, "signal claim", !claimed, "a key was claimed twice within its window");
+    let hourly = Hash::of(ctx.name("signal-hourly").as_bytes());
+    let hour_window = Duration::hours(1);
+    let claimed = ctx.ok("signal claim", store.claim_signal(&hourly, BASE, hour_window).await)?;
+    ensure!(ctx, "signal claim", claimed, "a new key was not claimed");
+    let just_before = hour - Duration::seconds(1);
+    let claimed = ctx.ok("signal claim", store.claim_signal(&hourly, just_before, hour_window).await)?;
+    ensure!(ctx, "signal claim", !claimed, "a key was claimed again a second before its window ended");
+    let claimed = ctx.ok("signal claim", store.claim_signal(&hourly, hour, hour_window).await)?;
+    ensure!(ctx, "signal claim", claimed, "a key was not claimed again at the end of its window");
+    let claimed = ctx.ok("signal claim", store.claim_signal(&signal, hour, week).await)?;
+    ensure!(ctx, "signal claim", !claimed, "a claim ended with another key's window");
+    let zero = store.claim_signal(&Hash::of(ctx.name("signal-zero").as_bytes()), BASE, Duration::ZERO).await;
+    ensure!(
+        ctx,
+        "signal claim",
+        matches!(zero, Err(StoreError::Invalid(_))),
+        "a zero window gave {}",
+        outcome(&zero)
+    );
+
+    let released = Hash::of(ctx.name("signal-released").as_bytes());
+    ctx.ok("signal release", store.release_signal(&released).await)?;
+    let claimed = ctx.ok("signal release", store.claim_signal(&released, BASE, week).await)?;
+    ensure!(ctx, "signal release", claimed, "a new key was not claimed");
+    ctx.ok("signal release", store.release_signal(&released).await)?;
+    let claimed = ctx.ok("signal release", store.claim_signal(&released, BASE, week).await)?;
+    ensure!(ctx, "signal release", claimed, "a released key could not be claimed again");
+    let claimed = ctx.ok("signal release", store.claim_signal(&released, BASE, week).await)?;
+    ensure!(ctx, "signal release", !claimed, "a key claimed again after a release was claimed twice");
+
+    let raced = Hash::of(ctx.name("signal-raced").as_bytes());
+    let claims = join_all((0..16).map(|_| store.claim_signal(&raced, BASE, week))).await;
+    let mut won = 0;
+    for claim in claims {
+        if ctx.ok("signal race", claim)? {
+            won += 1;
+        }
+    }
+    ensure!(ctx, "signal race", won == 1, "{won} of 16 concurrent claims of one key were granted");
+    Ok(())
 }

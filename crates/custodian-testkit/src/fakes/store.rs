@@ -4,6 +4,7 @@
 mod audit;
 mod cases;
 mod dataset;
+mod flow;
 mod jobs;
 mod personnel;
 
@@ -14,7 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use custodian_core::approval::{ChangeId, ChangeRequest};
-use custodian_core::audit::{AuditRecord, ChainHead, Checkpoint, NewAuditEvent};
+use custodian_core::audit::{AuditRecord, ChainHead, Checkpoint, Hash, NewAuditEvent, system_tenant};
 use custodian_core::authz::Environment;
 use custodian_core::data::{Campaign, Order, ReportRow, StockLevel};
 use custodian_core::grant::{Grant, GrantId, GrantState};
@@ -22,12 +23,13 @@ use custodian_core::incident::{Incident, IncidentId};
 use custodian_core::personnel::{ApiKey, ApiKeyId, Person, PersonId};
 use custodian_core::platform::{AccountRef, Platform};
 use custodian_core::ports::{
-    Clock, GrantStore, PersonCredential, SessionRecord, StoreError, SyncCheckpoint, TenantStore,
+    Clock, GrantStore, PendingConsent, PersonCredential, SessionRecord, StoreError, SyncCheckpoint,
+    TenantStore,
 };
 use custodian_core::retention::{DeletionReceipt, HoldId, LegalHold, ReceiptId};
 use custodian_core::rights::{RightsRequest, RightsRequestId};
 use custodian_core::tenant::{BusinessContact, ContactId, Tenant, TenantId, TenantStatus};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
 
 pub use jobs::JobStatus;
 
@@ -96,6 +98,8 @@ struct State {
     holds: BTreeMap<(TenantId, HoldId), LegalHold>,
     receipts: BTreeMap<(TenantId, ReceiptId), DeletionReceipt>,
     jobs: jobs::Jobs,
+    /// Pending consents and signal claims (not audited).
+    flow: flow::Flow,
 }
 
 impl MemoryStore {
@@ -414,6 +418,45 @@ impl GrantStore for MemoryStore {
                 .collect();
             stale.sort();
             Ok(stale.into_iter().take(limit as usize).map(|(_, key)| key.clone()).collect())
+        })
+    }
+
+    async fn put_consent(
+        &self,
+        consent: &PendingConsent,
+        max_pending: usize,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.mutate(&system_tenant(), Vec::new(), |state, _| {
+            state.flow.put_consent(consent, max_pending, now)
+        })
+    }
+
+    async fn pending_consents(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        self.read(|state| Ok(state.flow.pending_consents(now)))
+    }
+
+    async fn take_consent(
+        &self,
+        state_hash: &Hash,
+        now: OffsetDateTime,
+    ) -> Result<Option<PendingConsent>, StoreError> {
+        self.mutate(&system_tenant(), Vec::new(), |state, _| Ok(state.flow.take_consent(state_hash, now)))
+    }
+
+    async fn claim_signal(
+        &self,
+        key: &Hash,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<bool, StoreError> {
+        self.mutate(&system_tenant(), Vec::new(), |state, _| state.flow.claim_signal(key, now, window))
+    }
+
+    async fn release_signal(&self, key: &Hash) -> Result<(), StoreError> {
+        self.mutate(&system_tenant(), Vec::new(), |state, _| {
+            state.flow.release_signal(key);
+            Ok(())
         })
     }
 }

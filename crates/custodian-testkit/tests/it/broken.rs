@@ -8,17 +8,17 @@ use std::sync::Mutex;
 use std::task::{Context, Poll};
 
 use async_trait::async_trait;
-use custodian_core::audit::{AuditRecord, ChainHead, Checkpoint, NewAuditEvent, extend};
+use custodian_core::audit::{AuditRecord, ChainHead, Checkpoint, Hash, NewAuditEvent, extend};
 use custodian_core::authz::Environment;
 use custodian_core::data::{
     Campaign, DataClass, DataKey, KeyVersion, Order, RecordKind, ReportRow, StockLevel,
 };
-use custodian_core::grant::GrantId;
-use custodian_core::platform::{AccountRef, Task};
+use custodian_core::grant::{Grant, GrantId};
+use custodian_core::platform::{AccountRef, Platform, Task};
 use custodian_core::ports::{
-    AuditLog, Credentials, DatasetQuery, DatasetStore, IngestBatch, Job, JobQueue, JobQueueError, JobSpec,
-    KeyError, KeyManager, KeyScope, Lease, SecretMeta, SecretStore, SecretStoreError, StoreError,
-    SyncCheckpoint, TenantStore, UpsertCounts,
+    AuditLog, Credentials, DatasetQuery, DatasetStore, GrantStore, IngestBatch, Job, JobQueue, JobQueueError,
+    JobSpec, KeyError, KeyManager, KeyScope, Lease, PendingConsent, SecretMeta, SecretStore,
+    SecretStoreError, StoreError, SyncCheckpoint, TenantStore, UpsertCounts,
 };
 use custodian_core::retention::RecordMeta;
 use custodian_core::tenant::{BusinessContact, ContactId, Tenant, TenantId, TenantStatus};
@@ -397,6 +397,167 @@ fn audit_suite_catches_forked_chains() {
         "audit_log",
         "concurrent appends",
     );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Grant store flow state: consents and signal claims that are not one use, or not atomic.
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FlowBug {
+    /// A take returns the consent and leaves it in place.
+    ReusableConsent,
+    /// A take checks, yields, then removes: concurrent takes all get the consent.
+    RacyTake,
+    /// A claim ignores earlier claims.
+    ForgetfulClaim,
+    /// A claim checks, yields, then records: concurrent claims all succeed.
+    RacyClaim,
+    /// The count of pending consents includes expired ones.
+    CountsExpired,
+}
+
+struct BrokenFlow<'a> {
+    inner: &'a MemoryStore,
+    bug: FlowBug,
+}
+
+#[async_trait]
+impl GrantStore for BrokenFlow<'_> {
+    async fn insert_grant(&self, grant: &Grant, audit: Vec<NewAuditEvent>) -> Result<(), StoreError> {
+        self.inner.insert_grant(grant, audit).await
+    }
+    async fn grant(&self, tenant: &TenantId, id: &GrantId) -> Result<Grant, StoreError> {
+        self.inner.grant(tenant, id).await
+    }
+    async fn grants(&self, tenant: &TenantId) -> Result<Vec<Grant>, StoreError> {
+        self.inner.grants(tenant).await
+    }
+    async fn save_grant(
+        &self,
+        grant: &Grant,
+        expected_updated_at: OffsetDateTime,
+        audit: Vec<NewAuditEvent>,
+    ) -> Result<(), StoreError> {
+        self.inner.save_grant(grant, expected_updated_at, audit).await
+    }
+    async fn locate_by_account(
+        &self,
+        platform: Platform,
+        account: &AccountRef,
+    ) -> Result<Vec<(TenantId, GrantId)>, StoreError> {
+        self.inner.locate_by_account(platform, account).await
+    }
+    async fn locate_by_owner(
+        &self,
+        platform: Platform,
+        owner: &str,
+    ) -> Result<Vec<(TenantId, GrantId)>, StoreError> {
+        self.inner.locate_by_owner(platform, owner).await
+    }
+    async fn stale_grants(
+        &self,
+        validated_before: OffsetDateTime,
+        limit: u32,
+    ) -> Result<Vec<(TenantId, GrantId)>, StoreError> {
+        self.inner.stale_grants(validated_before, limit).await
+    }
+    async fn put_consent(
+        &self,
+        consent: &PendingConsent,
+        max_pending: usize,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        self.inner.put_consent(consent, max_pending, now).await
+    }
+    async fn pending_consents(&self, now: OffsetDateTime) -> Result<usize, StoreError> {
+        match self.bug {
+            FlowBug::CountsExpired => self.inner.pending_consents(OffsetDateTime::UNIX_EPOCH).await,
+            _ => self.inner.pending_consents(now).await,
+        }
+    }
+    async fn take_consent(
+        &self,
+        state_hash: &Hash,
+        now: OffsetDateTime,
+    ) -> Result<Option<PendingConsent>, StoreError> {
+        let taken = self.inner.take_consent(state_hash, now).await?;
+        match self.bug {
+            FlowBug::ReusableConsent | FlowBug::RacyTake => {
+                if let Some(consent) = &taken {
+                    self.inner.put_consent(consent, usize::MAX, now).await?;
+                }
+            }
+            FlowBug::ForgetfulClaim | FlowBug::RacyClaim | FlowBug::CountsExpired => return Ok(taken),
+        }
+        if self.bug == FlowBug::RacyTake {
+            yield_now().await;
+            self.inner.take_consent(state_hash, now).await?;
+        }
+        Ok(taken)
+    }
+    async fn claim_signal(
+        &self,
+        key: &Hash,
+        now: OffsetDateTime,
+        window: Duration,
+    ) -> Result<bool, StoreError> {
+        match self.bug {
+            FlowBug::ForgetfulClaim => {
+                self.inner.release_signal(key).await?;
+                self.inner.claim_signal(key, now, window).await
+            }
+            FlowBug::RacyClaim => {
+                let free = self.inner.claim_signal(key, now, window).await?;
+                if free {
+                    self.inner.release_signal(key).await?;
+                    yield_now().await;
+                    self.inner.claim_signal(key, now, window).await?;
+                }
+                Ok(free)
+            }
+            FlowBug::ReusableConsent | FlowBug::RacyTake | FlowBug::CountsExpired => {
+                self.inner.claim_signal(key, now, window).await
+            }
+        }
+    }
+    async fn release_signal(&self, key: &Hash) -> Result<(), StoreError> {
+        self.inner.release_signal(key).await
+    }
+}
+
+fn flow_fails(bug: FlowBug, check: &str) {
+    let kit = kit();
+    let broken = BrokenFlow { inner: &kit.store, bug };
+    check_fails(
+        block_on(contract::grant_store(&broken, &kit.store, &kit.store, "run-1")),
+        "grant_store",
+        check,
+    );
+}
+
+#[test]
+fn grant_suite_catches_reusable_consents() {
+    flow_fails(FlowBug::ReusableConsent, "consent one use");
+}
+
+#[test]
+fn grant_suite_catches_racy_consent_takes() {
+    flow_fails(FlowBug::RacyTake, "consent race");
+}
+
+#[test]
+fn grant_suite_catches_forgotten_signal_claims() {
+    flow_fails(FlowBug::ForgetfulClaim, "signal claim");
+}
+
+#[test]
+fn grant_suite_catches_counts_of_expired_consents() {
+    flow_fails(FlowBug::CountsExpired, "consent count");
+}
+
+#[test]
+fn grant_suite_catches_racy_signal_claims() {
+    flow_fails(FlowBug::RacyClaim, "signal race");
 }
 
 // ---------------------------------------------------------------------------------------------------------
