@@ -104,16 +104,27 @@ async fn run_story(base: &str, totp_secret: &str, tenant: &str) -> Value {
     summary
 }
 
+/// Whether other processes' workers run beside the story's server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Workers {
+    Alone,
+    Shared,
+}
+
 /// What the story must have achieved: AUTH-2 five grants connected and active, synced with rows; CAM-1/2 a
 /// change executed; RET-3/RET-6 the revoked grant's clean purge receipt; AUD-2 the tenant's chain valid.
-fn check_summary(summary: &Value, tenant: &str) {
+/// With `Workers::Shared`, another process's scheduled sync may fetch a grant's records before the story's
+/// own sync does (the story then checks the dataset holds them), so the story's runs may have fetched none.
+fn check_summary(summary: &Value, tenant: &str, workers: Workers) {
     assert_eq!(summary["tenant"], tenant);
     let grants = summary["grants"].as_array().unwrap();
     let platforms: Vec<&str> = grants.iter().filter_map(|g| g["platform"].as_str()).collect();
     assert_eq!(platforms, story::PLATFORMS, "{summary}");
     for grant in grants {
         assert_eq!(grant["connected_state"], "active", "{grant}");
-        assert!(grant["rows_synced"].as_u64().unwrap() > 0, "{grant}");
+        if workers == Workers::Alone {
+            assert!(grant["rows_synced"].as_u64().unwrap() > 0, "{grant}");
+        }
     }
     let states: Vec<&str> = grants.iter().filter_map(|g| g["state"].as_str()).collect();
     assert_eq!(states, ["active", "active", "active", "revoked", "active"], "{summary}");
@@ -174,7 +185,7 @@ async fn story_through_sim_init_serve_processes_on_the_embedded_defaults() {
     let (mut server, base) = serve(&bin, &config);
 
     let summary = run_story(&base, &secret, "acme").await;
-    check_summary(&summary, "acme");
+    check_summary(&summary, "acme", Workers::Alone);
 
     stop(&mut server);
     audit_verify(&bin, &config, &summary);
@@ -248,7 +259,7 @@ async fn story_through_processes_on_postgres_and_openbao_keeps_every_token_out_o
     let (mut server, base) = serve(&bin, &config);
 
     let summary = run_story(&base, &secret, "acme").await;
-    check_summary(&summary, "acme");
+    check_summary(&summary, "acme", Workers::Alone);
     stop(&mut server);
     audit_verify(&bin, &config, &summary);
     stop(&mut sim);
@@ -403,7 +414,7 @@ async fn two_serve_processes_on_one_postgres_database_run_every_scheduled_job_ex
 
     // The story against the first while both run their workers.
     let summary = run_story(&base, &secret, "acme").await;
-    check_summary(&summary, "acme");
+    check_summary(&summary, "acme", Workers::Shared);
     let after_story = slot_now() + 1;
     let live: Vec<&str> =
         story::PLATFORMS.iter().filter(|p| **p != story::REVOKED).map(|p| grant_id(&summary, p)).collect();
