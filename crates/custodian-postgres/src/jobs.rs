@@ -97,6 +97,7 @@ impl JobRow {
             },
             attempts: u32::try_from(self.attempts).map_err(|_| corrupt("attempts"))?,
             last_error: self.last_error.clone(),
+            worker: self.worker.clone(),
         })
     }
 
@@ -188,7 +189,7 @@ impl JobQueue for PgStore {
             if attempts >= max_attempts {
                 // A reclaimed lease whose worker used the last attempt and vanished.
                 sqlx::query(
-                    "UPDATE jobs SET status = 'dead', worker = NULL, lease_expires_at = NULL,
+                    "UPDATE jobs SET status = 'dead', lease_expires_at = NULL,
                         last_error = COALESCE(last_error, 'lease expired')
                      WHERE job_id = $1",
                 )
@@ -250,7 +251,7 @@ impl JobQueue for PgStore {
         let token = i64::try_from(lease.token.0).map_err(|_| JobQueueError::StaleLease)?;
         let mut tx = self.begin_queue().await?;
         let n = sqlx::query(
-            "UPDATE jobs SET status = 'done', worker = NULL, lease_expires_at = NULL
+            "UPDATE jobs SET status = 'done', lease_expires_at = NULL
              WHERE job_id = $1 AND status = 'running' AND fence = $2",
         )
         .bind(id)
@@ -272,7 +273,7 @@ impl JobQueue for PgStore {
         let message: String = error.chars().filter(|c| *c != '\0').take(MAX_TEXT_CHARS).collect();
         let mut tx = self.begin_queue().await?;
         let n = sqlx::query(
-            "UPDATE jobs SET last_error = $3, worker = NULL, lease_expires_at = NULL, due_at = $4,
+            "UPDATE jobs SET last_error = $3, lease_expires_at = NULL, due_at = $4,
                 status = CASE WHEN attempts >= max_attempts THEN 'dead' ELSE 'pending' END
              WHERE job_id = $1 AND status = 'running' AND fence = $2",
         )

@@ -77,6 +77,7 @@ fn stored(row: &SqliteRow) -> Result<Stored, JobQueueError> {
         },
         attempts: uint("attempts", row.try_get("attempts").map_err(get)?).map_err(to_queue)?,
         last_error: row.try_get("last_error").map_err(get)?,
+        worker: row.try_get("worker").map_err(get)?,
     };
     Ok(Stored {
         job,
@@ -202,7 +203,7 @@ impl JobQueue for SqliteStore {
                 // A reclaimed lease whose worker used the last attempt and vanished.
                 sqlx::query(
                     "UPDATE jobs SET status = 'dead', last_error = coalesce(last_error, 'lease expired'), \
-                     worker = NULL, lease_expires_at = NULL WHERE job_id = ?",
+                     lease_expires_at = NULL WHERE job_id = ?",
                 )
                 .bind(id)
                 .execute(&mut *tx)
@@ -255,7 +256,7 @@ impl JobQueue for SqliteStore {
         let mut tx = self.begin().await.map_err(to_queue)?;
         let job = current(&mut tx, lease).await?;
         sqlx::query(
-            "UPDATE jobs SET status = 'done', worker = NULL, lease_expires_at = NULL WHERE job_id = ? AND fence = ?",
+            "UPDATE jobs SET status = 'done', lease_expires_at = NULL WHERE job_id = ? AND fence = ?",
         )
         .bind(i64::try_from(job.job.id).map_err(|_| JobQueueError::NotFound)?)
         .bind(job.fence)
@@ -273,7 +274,7 @@ impl JobQueue for SqliteStore {
         let dead = job.job.attempts >= job.job.spec.max_attempts;
         sqlx::query(
             "UPDATE jobs SET status = ?, last_error = ?, run_at = CASE WHEN ? THEN run_at ELSE ? END, \
-             worker = NULL, lease_expires_at = NULL WHERE job_id = ? AND fence = ?",
+             lease_expires_at = NULL WHERE job_id = ? AND fence = ?",
         )
         .bind(if dead { "dead" } else { "pending" })
         .bind(&error)

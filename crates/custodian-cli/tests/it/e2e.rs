@@ -335,13 +335,15 @@ struct JobRow {
     status: String,
     attempts: i32,
     last_error: Option<String>,
+    /// The worker that leased it last (`serve-{pid}-{listen address}`).
+    worker: Option<String>,
 }
 
 async fn jobs(url: &str) -> Vec<JobRow> {
     use sqlx::Connection as _;
     let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
     let rows = sqlx::query_as::<_, JobRow>(
-        "SELECT kind, dedupe_key, payload, status, attempts, last_error FROM jobs ORDER BY job_id",
+        "SELECT kind, dedupe_key, payload, status, attempts, last_error, worker FROM jobs ORDER BY job_id",
     )
     .fetch_all(&mut conn)
     .await
@@ -410,7 +412,7 @@ async fn two_serve_processes_on_one_postgres_database_run_every_scheduled_job_ex
     let config = write_config(dir.path(), &sim_base, schedule);
     let secret = init(&bin, &config);
     let (mut first, base) = serve(&bin, &config);
-    let (mut second, _) = serve(&bin, &config);
+    let (mut second, second_base) = serve(&bin, &config);
 
     // The story against the first while both run their workers.
     let summary = run_story(&base, &secret, "acme").await;
@@ -458,6 +460,20 @@ async fn two_serve_processes_on_one_postgres_database_run_every_scheduled_job_ex
     assert!(twice.is_empty(), "jobs enqueued twice: {twice:?}");
     let released: Vec<&JobRow> = jobs.iter().filter(|j| j.attempts > 1 && j.last_error.is_none()).collect();
     assert!(released.is_empty(), "jobs leased twice without a failure: {released:#?}");
+    // Who ran each job: the queue keeps the worker of the lease that completed it, one of the two processes
+    // (named by their listen addresses).
+    let suffixes: Vec<String> =
+        [&base, &second_base].iter().map(|b| format!("-{}", b.trim_start_matches("http://"))).collect();
+    let mut by_worker: BTreeMap<&str, usize> = BTreeMap::new();
+    for job in jobs.iter().filter(|j| j.status == "done") {
+        let worker = job.worker.as_deref().unwrap_or_else(|| panic!("a done job names no worker: {job:?}"));
+        assert!(
+            worker.starts_with("serve-") && suffixes.iter().any(|s| worker.ends_with(s.as_str())),
+            "a job done by {worker}, neither of the two processes {suffixes:?}"
+        );
+        *by_worker.entry(worker).or_default() += 1;
+    }
+    eprintln!("jobs done per worker: {by_worker:?}");
     // The scheduler's chain: one tick per slot, none skipped, from the first to the last that ran.
     let ticks: Vec<i64> =
         jobs.iter().filter(|j| j.kind == "tick" && j.status == "done").map(slot_of).collect();

@@ -570,6 +570,10 @@ pub struct Job {
     pub spec: JobSpec,
     pub attempts: u32,
     pub last_error: Option<String>,
+    /// The worker that leased it last: the one running it now, or the one whose attempt completed, failed
+    /// or was abandoned (kept, so the queue shows which process ran each job). `None` before the first
+    /// lease.
+    pub worker: Option<String>,
 }
 
 /// A fencing token: increases with every lease of a job, so a stale worker is recognized.

@@ -82,7 +82,9 @@ async fn an_expired_lease_is_reclaimed_and_the_stale_worker_is_fenced_off() {
             .fetch_one(&db.owner)
             .await
             .unwrap();
-    assert_eq!((status.as_str(), worker), ("done", None));
+    // The queue keeps who completed it (not the fenced-off worker).
+    assert_eq!((status.as_str(), worker.as_deref()), ("done", Some("fast")));
+    assert_eq!(q.job(id).await.unwrap().worker.as_deref(), Some("fast"));
     // A job whose last attempt's lease expired is dead, not leased again.
     let id = q.enqueue(&JobSpec { max_attempts: 1, ..spec("purge", 1) }).await.unwrap().unwrap();
     q.lease("w", &kinds, T0, Duration::minutes(1)).await.unwrap().unwrap();

@@ -35,16 +35,18 @@ async fn lease(
 /// Checks a [`JobQueue`]. Every job kind is unique to the run, so other work on a shared queue is never
 /// leased or disturbed.
 ///
-/// - `enqueue and read`: a job reads back with its spec, no attempts and no error; unknown ids `NotFound`.
+/// - `enqueue and read`: a job reads back with its spec, no attempts, no error and no worker; unknown ids
+///   `NotFound`.
 /// - `due only`: a job is not leased before `run_at`, nor under another kind.
 /// - `oldest first`: the oldest due job is leased first.
 /// - `leased once`: 30 concurrent lessees over 20 jobs lease each job exactly once, and nothing more.
 /// - `renew`: renewing a current lease extends it with the same token; renewing after expiry is
 ///   `StaleLease`.
 /// - `expired lease reclaimed`: an expired lease is leased again with a higher fencing token; the stale
-///   token's `complete`, `renew` and `fail` are `StaleLease`; a completed job is never leased again.
-/// - `retry and dead`: a failed attempt is retried at `retry_at` (not before) with its error recorded, and
-///   after `max_attempts` the job is dead.
+///   token's `complete`, `renew` and `fail` are `StaleLease`; the completed job names the worker that
+///   completed it; a completed job is never leased again.
+/// - `retry and dead`: a failed attempt is retried at `retry_at` (not before) with its error and worker
+///   recorded, and after `max_attempts` the job is dead.
 /// - `dedupe`: a pending or running job's dedupe key blocks a second enqueue; after completion it does not.
 pub async fn job_queue(queue: &dyn JobQueue, run_id: &str) -> Result<(), ContractViolation> {
     let ctx = Ctx::new("job_queue", run_id)?;
@@ -54,7 +56,7 @@ pub async fn job_queue(queue: &dyn JobQueue, run_id: &str) -> Result<(), Contrac
         .ok("enqueue and read", queue.enqueue(&spec(&kind, BASE, 3, None)).await)?
         .ok_or_else(|| ctx.violation("enqueue and read", "a job without a dedupe key was not enqueued"))?;
     let job = ctx.ok("enqueue and read", queue.job(id).await)?;
-    let expected = Job { id, spec: spec(&kind, BASE, 3, None), attempts: 0, last_error: None };
+    let expected = Job { id, spec: spec(&kind, BASE, 3, None), attempts: 0, last_error: None, worker: None };
     ensure!(ctx, "enqueue and read", job == expected, "read back {job:?}, expected {expected:?}");
     let missing = queue.job(u64::MAX).await;
     ensure!(
@@ -192,6 +194,16 @@ pub async fn job_queue(queue: &dyn JobQueue, run_id: &str) -> Result<(), Contrac
         outcome(&res)
     );
     ctx.ok("expired lease reclaimed", queue.complete(&current, now).await)?;
+    // The queue keeps who ran the job: the worker of the lease that completed it, not the stale one.
+    let done = ctx.ok("expired lease reclaimed", queue.job(current.job.id).await)?;
+    ensure!(
+        ctx,
+        "expired lease reclaimed",
+        current.job.worker.as_deref() == Some("w2") && done.worker.as_deref() == Some("w2"),
+        "the lease shows worker {:?} and the completed job {:?}, not the worker that ran it",
+        current.job.worker,
+        done.worker
+    );
     let again = ctx.ok("expired lease reclaimed", lease(queue, "w3", &kind, FAR_FUTURE, MINUTE).await)?;
     ensure!(ctx, "expired lease reclaimed", again.is_none(), "a completed job was leased again");
     let res = queue.complete(&current, now).await;
@@ -209,8 +221,9 @@ pub async fn job_queue(queue: &dyn JobQueue, run_id: &str) -> Result<(), Contrac
         .ok_or_else(|| ctx.violation("retry and dead", "the job was not enqueued"))?;
     let mut now = BASE;
     for attempt in 1..=3u32 {
+        let worker = format!("w{attempt}");
         let leased =
-            ctx.ok("retry and dead", lease(queue, "w1", &kind, now, MINUTE).await)?.ok_or_else(|| {
+            ctx.ok("retry and dead", lease(queue, &worker, &kind, now, MINUTE).await)?.ok_or_else(|| {
                 ctx.violation("retry and dead", format!("attempt {attempt} was not leased at its retry time"))
             })?;
         ensure!(ctx, "retry and dead", leased.job.id == id, "attempt {attempt} leased another job");
@@ -220,10 +233,13 @@ pub async fn job_queue(queue: &dyn JobQueue, run_id: &str) -> Result<(), Contrac
         ensure!(
             ctx,
             "retry and dead",
-            job.attempts == attempt && job.last_error.as_deref() == Some(error.as_str()),
-            "after failure {attempt} the job shows {} attempts and error {:?}",
+            job.attempts == attempt
+                && job.last_error.as_deref() == Some(error.as_str())
+                && job.worker.as_deref() == Some(worker.as_str()),
+            "after failure {attempt} (by {worker}) the job shows {} attempts, error {:?} and worker {:?}",
             job.attempts,
-            job.last_error
+            job.last_error,
+            job.worker
         );
         let early =
             ctx.ok("retry and dead", lease(queue, "w1", &kind, now + Duration::minutes(5), MINUTE).await)?;

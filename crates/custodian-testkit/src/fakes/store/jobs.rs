@@ -99,7 +99,7 @@ impl JobQueue for MemoryStore {
         }
         jobs.last_id += 1;
         let id = jobs.last_id;
-        let job = Job { id, spec: spec.clone(), attempts: 0, last_error: None };
+        let job = Job { id, spec: spec.clone(), attempts: 0, last_error: None, worker: None };
         jobs.entries.insert(id, Entry { job, status: JobStatus::Pending { run_at: spec.run_at } });
         Ok(Some(id))
     }
@@ -142,6 +142,7 @@ impl JobQueue for MemoryStore {
             let token = FencingToken(jobs.last_token);
             let expires_at = now.saturating_add(lease_for);
             entry.job.attempts += 1;
+            entry.job.worker = Some(worker.to_owned());
             entry.status = JobStatus::Running { worker: worker.to_owned(), token, expires_at };
             return Ok(Some(Lease { job: entry.job.clone(), worker: worker.to_owned(), token, expires_at }));
         }
