@@ -443,6 +443,15 @@ pub(crate) enum UserCommand {
     Disable {
         id: String,
     },
+    /// The person's sessions that still work, newest first.
+    Sessions {
+        id: String,
+    },
+    /// End every session of the person at once (a lost device, a suspected compromise); they stay active
+    /// and may log in again.
+    SignOut {
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -617,6 +626,12 @@ const GRANT_COLUMNS: [(&str, &str); 5] =
     [("id", "id"), ("platform", "platform"), ("state", "state"), ("pii", "pii_enabled"), ("tasks", "tasks")];
 const PERSON_COLUMNS: [(&str, &str); 5] =
     [("id", "id"), ("roles", "roles"), ("tenants", "tenants"), ("mfa", "mfa_enrolled"), ("active", "active")];
+const SESSION_COLUMNS: [(&str, &str); 4] = [
+    ("created", "created_at"),
+    ("expires", "expires_at"),
+    ("mfa verified", "mfa_verified_at"),
+    ("current", "current"),
+];
 const KEY_COLUMNS: [(&str, &str); 5] = [
     ("id", "id"),
     ("name", "name"),
@@ -1322,6 +1337,15 @@ async fn user(ctx: &Ctx, command: UserCommand) -> anyhow::Result<()> {
         UserCommand::Disable { id } => {
             let answer = ctx.api()?.post(&["v1", "people", &id, "disable"], &json!({})).await?;
             show(ctx, &answer, format_args!("disabled `{id}`"));
+        }
+        UserCommand::Sessions { id } => {
+            let answer = ctx.api()?.get(&["v1", "people", &id, "sessions"]).await?;
+            show(ctx, &answer, table(rows(&answer, "sessions"), &SESSION_COLUMNS, "no live sessions"));
+        }
+        UserCommand::SignOut { id } => {
+            let answer = ctx.api()?.post(&["v1", "people", &id, "sessions", "revoke"], &json!({})).await?;
+            let n = answer["revoked"].as_u64().unwrap_or(0);
+            show(ctx, &answer, format_args!("ended {n} session(s) of `{id}`"));
         }
     }
     Ok(())

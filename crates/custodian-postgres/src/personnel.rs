@@ -58,6 +58,22 @@ struct SessionRow {
     revoked_at: Option<OffsetDateTime>,
 }
 
+fn session_record(row: SessionRow) -> Result<SessionRecord, StoreError> {
+    let raw: [u8; 32] = row
+        .session_digest
+        .as_slice()
+        .try_into()
+        .map_err(|_| corrupt("stored session digest is not 32 bytes"))?;
+    Ok(SessionRecord {
+        token_hash: TokenHash::from_bytes(raw),
+        person: parse("person id", &row.person_id)?,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        mfa_verified_at: row.mfa_verified_at,
+        revoked_at: row.revoked_at,
+    })
+}
+
 #[derive(sqlx::FromRow)]
 struct ApiKeyRow {
     api_key_id: String,
@@ -314,20 +330,7 @@ impl PersonnelStore for PgStore {
         .await
         .map_err(error::store)?;
         tx.commit().await.map_err(error::store)?;
-        let row = row.ok_or(StoreError::NotFound)?;
-        let raw: [u8; 32] = row
-            .session_digest
-            .as_slice()
-            .try_into()
-            .map_err(|_| corrupt("stored session digest is not 32 bytes"))?;
-        Ok(SessionRecord {
-            token_hash: TokenHash::from_bytes(raw),
-            person: parse("person id", &row.person_id)?,
-            created_at: row.created_at,
-            expires_at: row.expires_at,
-            mfa_verified_at: row.mfa_verified_at,
-            revoked_at: row.revoked_at,
-        })
+        session_record(row.ok_or(StoreError::NotFound)?)
     }
 
     async fn set_session_mfa(&self, token_hash: &TokenHash, at: OffsetDateTime) -> Result<(), StoreError> {
@@ -367,6 +370,49 @@ impl PersonnelStore for PgStore {
         }
         self.append_in(&mut tx, &system, audit).await?;
         tx.commit().await.map_err(error::store)
+    }
+
+    async fn live_sessions(
+        &self,
+        person: &PersonId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut tx = self.begin("").await?;
+        let rows: Vec<SessionRow> = sqlx::query_as(
+            "SELECT session_digest, person_id, created_at, expires_at, mfa_verified_at, revoked_at
+             FROM sessions WHERE person_id = $1 AND revoked_at IS NULL AND expires_at > $2
+             ORDER BY created_at DESC, session_digest",
+        )
+        .bind(person.as_str())
+        .bind(micros(now))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(error::store)?;
+        tx.commit().await.map_err(error::store)?;
+        rows.into_iter().map(session_record).collect()
+    }
+
+    async fn revoke_sessions_of(
+        &self,
+        person: &PersonId,
+        at: OffsetDateTime,
+        audit: Vec<NewAuditEvent>,
+    ) -> Result<u64, StoreError> {
+        let system = system_tenant();
+        let mut tx = self.begin(system.as_str()).await?;
+        let n = sqlx::query(
+            "UPDATE sessions SET revoked_at = $2
+             WHERE person_id = $1 AND revoked_at IS NULL AND expires_at > $2",
+        )
+        .bind(person.as_str())
+        .bind(micros(at))
+        .execute(&mut *tx)
+        .await
+        .map_err(error::store)?
+        .rows_affected();
+        self.append_in(&mut tx, &system, audit).await?;
+        tx.commit().await.map_err(error::store)?;
+        Ok(n)
     }
 
     async fn create_api_key(

@@ -350,6 +350,15 @@ fn personnel() -> Vec<Operation> {
             .summary("Who is calling: the person and session, or the API key")
             .authenticated()
             .ok(200, "the person and session, or the API key"),
+        op(Get, "/v1/me/sessions", "mySessions", |m| on(m, people::my_sessions))
+            .summary("The caller's sessions that still work, newest first (never their tokens)")
+            .people_only()
+            .ok(200, "the sessions; `current` marks this one"),
+        op(Post, "/v1/me/sessions/revoke", "signMeOutEverywhere", |m| on(m, people::sign_me_out))
+            .summary("End every session of the caller, this one included (a lost device)")
+            .people_only()
+            .audit("`session_changed` signed_out_everywhere (system)")
+            .ok(200, "how many sessions ended"),
     ];
     let people = [
         op(Post, "/v1/people", "createPerson", |m| on(m, people::create))
@@ -384,6 +393,16 @@ fn personnel() -> Vec<Operation> {
             .needs("`personnel_manage`")
             .audit("`access_decided`, `personnel_changed` (system)")
             .ok(200, "the person"),
+        op(Get, "/v1/people/{id}/sessions", "personSessions", |m| on(m, people::sessions))
+            .summary("A person's sessions that still work, newest first (never their tokens)")
+            .needs("`personnel_manage`")
+            .audit("`access_decided` (system)")
+            .ok(200, "the sessions"),
+        op(Post, "/v1/people/{id}/sessions/revoke", "signPersonOut", |m| on(m, people::sign_out))
+            .summary("End every session of a person at once (a suspected compromise), without disabling them")
+            .needs("`personnel_manage`")
+            .audit("`access_decided`, `session_changed` signed_out_by_admin (system)")
+            .ok(200, "how many sessions ended"),
     ];
     let keys = [
         op(Post, "/v1/api-keys", "createApiKey", |m| on(m, people::create_key))

@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 use crate::SqliteStore;
 use crate::codec::{MAX_TEXT_BYTES, at, check_text, flag, int, nanos, opt_at, opt_nanos, parse_id, uint};
 use crate::error::{corrupt, db, db_conflict};
-use crate::read::{Arg, Columns};
+use crate::read::{Arg, Columns, Size};
 use crate::wire::{ids_json, ids_set, names_json, names_set};
 
 fn person_row(row: &dyn Columns) -> Result<Person, StoreError> {
@@ -282,6 +282,46 @@ impl PersonnelStore for SqliteStore {
         }
         self.append_in(&mut tx, &system_tenant(), audit).await?;
         tx.commit().await.map_err(db)
+    }
+
+    async fn live_sessions(
+        &self,
+        person: &PersonId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        // `sessions_by_person` finds them; a person's live sessions are as many as their logins in one
+        // session lifetime, so the read may be larger than a handful (blocking pool).
+        self.read_all(
+            "SELECT session_hash, person_id, created_at, expires_at, mfa_verified_at, revoked_at \
+             FROM sessions WHERE person_id = ? AND revoked_at IS NULL AND expires_at > ? \
+             ORDER BY created_at DESC, session_hash",
+            vec![Arg::from(person.as_str()), Arg::Int(nanos(now)?)],
+            Size::AtMost(u32::MAX),
+            session_row,
+        )
+        .await
+    }
+
+    async fn revoke_sessions_of(
+        &self,
+        person: &PersonId,
+        at: OffsetDateTime,
+        audit: Vec<NewAuditEvent>,
+    ) -> Result<u64, StoreError> {
+        let at = nanos(at)?;
+        let mut tx = self.begin().await?;
+        let done = sqlx::query(
+            "UPDATE sessions SET revoked_at = ? WHERE person_id = ? AND revoked_at IS NULL AND expires_at > ?",
+        )
+        .bind(at)
+        .bind(person.as_str())
+        .bind(at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        self.append_in(&mut tx, &system_tenant(), audit).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(done.rows_affected())
     }
 
     async fn create_api_key(

@@ -202,6 +202,14 @@ async fn admin_commands_drive_every_group_over_the_api_as_a_logged_in_admin() {
     assert_eq!(access["person"]["roles"], serde_json::json!(["auditor"]), "{access}");
     let reset = server.ok(&["user", "totp-reset", "ana@example.com"]);
     assert_ne!(reset["totp"]["secret"], added["totp"]["secret"]);
+    // Sessions: the admin's own (this CLI's saved session) is listed and marked current; signing out a
+    // person who never logged in ends nothing.
+    let sessions = server.ok(&["user", "sessions", EMAIL]);
+    let sessions = sessions["sessions"].as_array().unwrap();
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1, "{sessions:?}");
+    assert_eq!(server.ok(&["user", "sign-out", "ana@example.com"])["revoked"], 0);
+    let text = server.text(&["user", "sessions", "ana@example.com"]);
+    assert!(text.contains("no live sessions"), "{text}");
     assert_eq!(server.ok(&["user", "disable", "ana@example.com"])["person"]["active"], false);
     assert_eq!(server.ok(&["user", "show", "ana@example.com"])["person"]["active"], false);
 

@@ -325,7 +325,9 @@ audit_events! {
         change: String,
     }
     /// A person's session changed without a login (ACC-2): ended by its holder (`logout`), its MFA
-    /// verified again (`step_up`), or ended after failed step-ups locked the account (`revoked_after_lockout`).
+    /// verified again (`step_up`), or ended after failed step-ups locked the account (`revoked_after_lockout`);
+    /// or all of the person's sessions ended at once, by the person (`signed_out_everywhere`) or by someone
+    /// who manages personnel (`signed_out_by_admin`).
     /// Failed step-ups are [`LoginAttempted`] events: they count towards the lockout like failed logins.
     SessionChanged = 22, "session_changed" {
         person: PersonId,

@@ -453,6 +453,22 @@ pub trait PersonnelStore: Send + Sync {
         at: OffsetDateTime,
         audit: Vec<NewAuditEvent>,
     ) -> Result<(), StoreError>;
+    /// The person's sessions that still authenticate at `now` (not revoked and `expires_at > now`), newest
+    /// first (by `created_at`). An unknown person has none.
+    async fn live_sessions(
+        &self,
+        person: &PersonId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SessionRecord>, StoreError>;
+    /// Revokes, at `at`, every session of the person that is live then (sign out everywhere), in one
+    /// transaction with `audit`, and returns how many it revoked. Sessions already revoked or expired keep
+    /// their state. Revoking none is not an error: the audit is appended all the same.
+    async fn revoke_sessions_of(
+        &self,
+        person: &PersonId,
+        at: OffsetDateTime,
+        audit: Vec<NewAuditEvent>,
+    ) -> Result<u64, StoreError>;
     /// Stores a new API key with the hash of its secret.
     async fn create_api_key(
         &self,

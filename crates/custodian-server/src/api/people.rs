@@ -6,6 +6,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use custodian_core::ports::SessionRecord;
 use secrecy::ExposeSecret;
 use serde_json::{Value, json};
 
@@ -13,7 +14,7 @@ use crate::authn::{Authenticated, Principal};
 use crate::error::AppError;
 use crate::extract::{AppJson, AppPath};
 use crate::state::AppState;
-use crate::usecase::personnel::{self as uc, Enrolment};
+use crate::usecase::personnel::{self as uc, Enrolment, SessionsOf};
 use crate::wire::{
     AccessBody, CreateApiKeyBody, CreatePersonBody, LoginBody, RevealedTotp, StepUpBody, api_key_json,
     person_json, ts,
@@ -73,6 +74,49 @@ pub(super) async fn me(auth: Authenticated) -> Reply {
         })),
         Principal::ApiKey(key) => ok(json!({"kind": "api_key", "api_key": api_key_json(key)})),
     }
+}
+
+/// A session as the session lists show it: never its token or the token's hash; `current` marks the
+/// caller's own.
+fn session_json(auth: &Authenticated, record: &SessionRecord) -> Value {
+    let current = auth.session().is_some_and(|(hash, _, _)| *hash == record.token_hash);
+    json!({
+        "created_at": ts(record.created_at),
+        "expires_at": ts(record.expires_at),
+        "mfa_verified_at": record.mfa_verified_at.map(ts),
+        "current": current,
+    })
+}
+
+async fn sessions_reply(state: &AppState, auth: &Authenticated, of: SessionsOf<'_>) -> Reply {
+    let sessions = uc::live_sessions(state, auth, of).await?;
+    ok(json!({"sessions": sessions.iter().map(|s| session_json(auth, s)).collect::<Vec<_>>()}))
+}
+
+pub(super) async fn my_sessions(State(state): State<AppState>, auth: Authenticated) -> Reply {
+    sessions_reply(&state, &auth, SessionsOf::Me).await
+}
+
+pub(super) async fn sign_me_out(State(state): State<AppState>, auth: Authenticated) -> Reply {
+    let revoked = uc::sign_out_everywhere(&state, &auth, SessionsOf::Me).await?;
+    ok(json!({"revoked": revoked}))
+}
+
+pub(super) async fn sessions(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    AppPath(id): AppPath<String>,
+) -> Reply {
+    sessions_reply(&state, &auth, SessionsOf::Person(&id)).await
+}
+
+pub(super) async fn sign_out(
+    State(state): State<AppState>,
+    auth: Authenticated,
+    AppPath(id): AppPath<String>,
+) -> Reply {
+    let revoked = uc::sign_out_everywhere(&state, &auth, SessionsOf::Person(&id)).await?;
+    ok(json!({"revoked": revoked}))
 }
 
 pub(super) async fn create(

@@ -257,6 +257,61 @@ pub(crate) async fn logout(state: &AppState, auth: &Authenticated) -> Result<(),
     Ok(())
 }
 
+/// Whose sessions a call is about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum SessionsOf<'a> {
+    /// The caller's own (`/v1/me/sessions`, people only).
+    Me,
+    /// A person's, by id (`/v1/people/{id}/sessions`, `personnel_manage`).
+    Person(&'a str),
+}
+
+/// The person whose sessions `of` names, after the caller is allowed to see and end them.
+async fn sessions_owner(
+    state: &AppState,
+    auth: &Authenticated,
+    of: SessionsOf<'_>,
+) -> Result<PersonId, AppError> {
+    match of {
+        SessionsOf::Me => Ok(session_of(auth)?.1.id.clone()),
+        SessionsOf::Person(id) => {
+            let id = parse_person_id(id)?;
+            authorize(state, &auth.actor, Action::ManagePersonnel, None).await?;
+            // An unknown person is 404, not an empty list.
+            state.deps().personnel.person(&id).await?;
+            Ok(id)
+        }
+    }
+}
+
+/// `GET /v1/me/sessions` and `GET /v1/people/{id}/sessions`: the sessions that still authenticate, newest
+/// first (never their tokens).
+pub(crate) async fn live_sessions(
+    state: &AppState,
+    auth: &Authenticated,
+    of: SessionsOf<'_>,
+) -> Result<Vec<SessionRecord>, AppError> {
+    let person = sessions_owner(state, auth, of).await?;
+    Ok(state.deps().personnel.live_sessions(&person, state.now()).await?)
+}
+
+/// `POST /v1/me/sessions/revoke` and `POST /v1/people/{id}/sessions/revoke`: ends every live session of
+/// the person at once (a lost device, a suspected compromise: INC-1 isolates a person the same way), the
+/// caller's own included; returns how many ended. Audited as `session_changed` even when none was live.
+pub(crate) async fn sign_out_everywhere(
+    state: &AppState,
+    auth: &Authenticated,
+    of: SessionsOf<'_>,
+) -> Result<u64, AppError> {
+    let person = sessions_owner(state, auth, of).await?;
+    let change = match of {
+        SessionsOf::Me => "signed_out_everywhere",
+        SessionsOf::Person(_) => "signed_out_by_admin",
+    };
+    let event = session_event(state, ActorRef::from(&auth.actor), &person, change);
+    Ok(state.deps().personnel.revoke_sessions_of(&person, state.now(), vec![event]).await?)
+}
+
 /// `POST /v1/auth/step-up`: a fresh TOTP verification for sensitive actions (ACC-2). Failures count
 /// towards the lockout; a failure that locks the account also ends the session.
 pub(crate) async fn step_up(

@@ -45,6 +45,8 @@ fn endpoints() -> Vec<Endpoint> {
         ),
         e("POST", "/v1/people/{person}/totp", None, Role::Admin, StatusCode::OK),
         e("POST", "/v1/people/{person}/disable", None, Role::Admin, StatusCode::OK),
+        e("GET", "/v1/people/{person}/sessions", None, Role::Admin, StatusCode::OK),
+        e("POST", "/v1/people/{person}/sessions/revoke", None, Role::Admin, StatusCode::OK),
         e("GET", "/v1/api-keys", None, Role::Admin, StatusCode::OK),
         e(
             "POST",

@@ -233,3 +233,88 @@ async fn init_refuses_a_second_admin_and_weak_passwords() {
     assert!(debug.contains("[REDACTED]"));
     let _ = first;
 }
+
+#[tokio::test]
+async fn a_person_lists_their_sessions_and_signs_out_everywhere() {
+    let (h, _, _) = admin().await;
+    let bo = h.person("bo@example.com", &[Role::Analyst], &["t1"]).await;
+    let phone = Auth::Bearer(h.session(&bo, Some(h.now())).await);
+    h.advance(Duration::minutes(5));
+    let laptop = Auth::Bearer(h.session(&bo, Some(h.now())).await);
+    let ended = h.session(&bo, Some(h.now())).await;
+    let ended = Auth::Bearer(ended);
+    assert_eq!(h.call("POST", "/v1/auth/logout", &ended, None).await.status, StatusCode::NO_CONTENT);
+
+    let listed = h.call("GET", "/v1/me/sessions", &laptop, None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    let sessions = listed.body["sessions"].as_array().unwrap();
+    // The logged-out one is gone; the newest first, the caller's marked; no token or hash anywhere.
+    assert_eq!(sessions.len(), 2, "{}", listed.text);
+    assert_eq!(sessions.iter().map(|s| s["current"].as_bool().unwrap()).collect::<Vec<_>>(), [true, false]);
+    assert!(sessions[0]["created_at"].as_str().unwrap() > sessions[1]["created_at"].as_str().unwrap());
+    for (session, auth) in sessions.iter().zip([&laptop, &phone]) {
+        assert_eq!(session.as_object().unwrap().len(), 4, "{session}");
+        let Auth::Bearer(token) = auth else { unreachable!() };
+        assert!(!listed.text.contains(token.as_str()));
+    }
+
+    let mark = h.mark().await;
+    let out = h.call("POST", "/v1/me/sessions/revoke", &laptop, None).await;
+    assert_eq!((out.status, out.body["revoked"].as_u64()), (StatusCode::OK, Some(2)), "{}", out.text);
+    assert_eq!(h.kinds_since(&mark).await, kinds(&[("_system", &["session_changed:signed_out_everywhere"])]));
+    for auth in [&laptop, &phone] {
+        let refused = h.call("GET", "/v1/me", auth, None).await;
+        assert_eq!((refused.status, refused.code()), (StatusCode::UNAUTHORIZED, "unauthenticated"));
+    }
+    // API keys have no sessions.
+    let (_, key) = h.api_key(&["t1"], &[custodian_core::personnel::Permission::DatasetRead]).await;
+    for (method, path) in [("GET", "/v1/me/sessions"), ("POST", "/v1/me/sessions/revoke")] {
+        let refused = h.call(method, path, &key, None).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{method} {path}: {}", refused.text);
+    }
+}
+
+#[tokio::test]
+async fn an_admin_signs_a_person_out_everywhere_without_disabling_them() {
+    let (h, _, auth) = admin().await;
+    let bo = h.person("bo@example.com", &[Role::Analyst], &["t1"]).await;
+    let cy = h.person("cy@example.com", &[Role::Analyst], &["t1"]).await;
+    let bo_sessions = [
+        Auth::Bearer(h.session(&bo, Some(h.now())).await),
+        Auth::Bearer(h.session(&bo, Some(h.now())).await),
+    ];
+    let cy_session = Auth::Bearer(h.session(&cy, Some(h.now())).await);
+
+    let listed = h.call("GET", "/v1/people/bo@example.com/sessions", &auth, None).await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    let sessions = listed.body["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    assert!(sessions.iter().all(|s| s["current"] == false), "{}", listed.text);
+
+    let mark = h.mark().await;
+    let out = h.call("POST", "/v1/people/bo@example.com/sessions/revoke", &auth, None).await;
+    assert_eq!((out.status, out.body["revoked"].as_u64()), (StatusCode::OK, Some(2)), "{}", out.text);
+    assert_eq!(
+        h.kinds_since(&mark).await,
+        kinds(&[(
+            "_system",
+            &["access_decided:allow:manage_personnel", "session_changed:signed_out_by_admin"]
+        )])
+    );
+    for session in &bo_sessions {
+        assert_eq!(h.call("GET", "/v1/tenants/t1", session, None).await.status, StatusCode::UNAUTHORIZED);
+    }
+    // Another person keeps their session; bo stays active and may log in again.
+    assert_eq!(h.call("GET", "/v1/tenants/t1", &cy_session, None).await.status, StatusCode::OK);
+    let person = h.call("GET", "/v1/people/bo@example.com", &auth, None).await;
+    assert_eq!(person.body["person"]["active"], true);
+    let again = h.call("POST", "/v1/people/bo@example.com/sessions/revoke", &auth, None).await;
+    assert_eq!(again.body["revoked"].as_u64(), Some(0), "{}", again.text);
+
+    // An unknown person is 404; someone without `personnel_manage` is 403 and ends nothing.
+    let missing = h.call("GET", "/v1/people/nobody@example.com/sessions", &auth, None).await;
+    assert_eq!((missing.status, missing.code()), (StatusCode::NOT_FOUND, "not_found"));
+    let refused = h.call("POST", "/v1/people/cy@example.com/sessions/revoke", &cy_session, None).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    assert_eq!(h.call("GET", "/v1/tenants/t1", &cy_session, None).await.status, StatusCode::OK);
+}

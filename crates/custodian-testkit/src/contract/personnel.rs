@@ -3,9 +3,9 @@
 
 use custodian_core::audit::system_tenant;
 use custodian_core::personnel::{ApiKeyId, Permission, PersonId, Role};
-use custodian_core::ports::{AuditLog, PersonnelStore, StoreError};
+use custodian_core::ports::{AuditLog, PersonnelStore, SessionRecord, StoreError};
 use custodian_core::tenant::TenantId;
-use time::Duration;
+use time::{Duration, OffsetDateTime};
 
 use super::{BASE, ContractViolation, Ctx, Trail, check_shared_chain, outcome};
 use crate::fixtures;
@@ -19,6 +19,9 @@ use crate::fixtures;
 /// - `update`: roles, assignments, MFA enrolment and the active flag are replaced; login material is
 ///   replaced by `set_credential`.
 /// - `sessions`: stored by token hash; step-up MFA and revocation are recorded.
+/// - `sign out everywhere`: `live_sessions` lists a person's unrevoked, unexpired sessions newest first;
+///   `revoke_sessions_of` revokes exactly those, leaves expired, already revoked and other people's
+///   sessions as they were, and returns how many it revoked (0 the second time, still audited).
 /// - `api keys`: found by the hash of their secret, listed, revoked.
 /// - `audit in system chain`: the successful calls' events are in the system chain, in order, and what
 ///   was appended since the suite started verifies; failed calls appended nothing.
@@ -108,6 +111,76 @@ pub async fn personnel_store(
         read.revoked_at == Some(revoked_at),
         "the revocation was not recorded: {read:?}"
     );
+
+    // Sign out everywhere: another person with sessions live, expired and already revoked; `p` keeps a
+    // live session throughout.
+    let q: PersonId = ctx.fresh("person-sessions", false)?;
+    let q_person = fixtures::person(&q, &[Role::Analyst], &[]);
+    let q_credential = fixtures::credential(&q);
+    ctx.ok(
+        "sign out everywhere",
+        store.create_person(&q_person, &q_credential, trail.commit("create")).await,
+    )?;
+    let session_of = |who: &PersonId, name: &str, created: OffsetDateTime| {
+        fixtures::session_record(who, fixtures::token_hash(&ctx.name(name)), created)
+    };
+    let older = session_of(&q, "older", BASE);
+    let newer = session_of(&q, "newer", BASE + Duration::minutes(1));
+    let expired =
+        SessionRecord { expires_at: BASE + Duration::minutes(30), ..session_of(&q, "expired", BASE) };
+    let revoked = session_of(&q, "revoked", BASE);
+    let kept = session_of(&p, "kept", BASE);
+    for session in [&older, &newer, &expired, &revoked, &kept] {
+        ctx.ok("sign out everywhere", store.create_session(session, trail.commit("session")).await)?;
+    }
+    let revoked_first = BASE + Duration::minutes(2);
+    ctx.ok(
+        "sign out everywhere",
+        store.revoke_session(&revoked.token_hash, revoked_first, trail.commit("revoke session")).await,
+    )?;
+    let now = BASE + Duration::hours(1);
+    let live = ctx.ok("sign out everywhere", store.live_sessions(&q, now).await)?;
+    ensure!(
+        ctx,
+        "sign out everywhere",
+        live == [newer.clone(), older.clone()],
+        "live sessions {live:?}, expected the newer then the older of {newer:?} and {older:?}"
+    );
+    let n =
+        ctx.ok("sign out everywhere", store.revoke_sessions_of(&q, now, trail.commit("sign out")).await)?;
+    ensure!(ctx, "sign out everywhere", n == 2, "revoked {n} sessions, expected the 2 live ones");
+    let live = ctx.ok("sign out everywhere", store.live_sessions(&q, now).await)?;
+    ensure!(
+        ctx,
+        "sign out everywhere",
+        live.is_empty(),
+        "sessions live after signing out everywhere: {live:?}"
+    );
+    for (session, expected) in
+        [(&older, Some(now)), (&newer, Some(now)), (&expired, None), (&revoked, Some(revoked_first))]
+    {
+        let read = ctx.ok("sign out everywhere", store.session(&session.token_hash).await)?;
+        ensure!(
+            ctx,
+            "sign out everywhere",
+            read.revoked_at == expected,
+            "session {:?} shows revoked_at {:?}, expected {expected:?}",
+            session.created_at,
+            read.revoked_at
+        );
+    }
+    let others = ctx.ok("sign out everywhere", store.live_sessions(&p, now).await)?;
+    ensure!(
+        ctx,
+        "sign out everywhere",
+        others == [kept.clone()],
+        "another person's sessions changed: {others:?}"
+    );
+    let n = ctx
+        .ok("sign out everywhere", store.revoke_sessions_of(&q, now, trail.commit("sign out again")).await)?;
+    ensure!(ctx, "sign out everywhere", n == 0, "signing out again revoked {n} sessions");
+    let none = ctx.ok("sign out everywhere", store.live_sessions(&unknown, now).await)?;
+    ensure!(ctx, "sign out everywhere", none.is_empty(), "an unknown person has sessions: {none:?}");
 
     let key_id: ApiKeyId = ctx.fresh("api-key", true)?;
     let key = fixtures::api_key(&key_id, std::slice::from_ref(&tenant), &[Permission::DatasetRead], &p, BASE);

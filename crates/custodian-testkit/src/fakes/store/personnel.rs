@@ -101,6 +101,43 @@ impl PersonnelStore for MemoryStore {
         })
     }
 
+    async fn live_sessions(
+        &self,
+        person: &PersonId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        self.read(|state| {
+            let mut live: Vec<SessionRecord> = state
+                .sessions
+                .values()
+                .filter(|s| &s.person == person && s.revoked_at.is_none() && s.expires_at > now)
+                .cloned()
+                .collect();
+            live.sort_by(|a, b| {
+                b.created_at.cmp(&a.created_at).then(a.token_hash.as_bytes().cmp(b.token_hash.as_bytes()))
+            });
+            Ok(live)
+        })
+    }
+
+    async fn revoke_sessions_of(
+        &self,
+        person: &PersonId,
+        at: OffsetDateTime,
+        audit: Vec<NewAuditEvent>,
+    ) -> Result<u64, StoreError> {
+        self.mutate(&system_tenant(), audit, |state, _| {
+            let mut revoked = 0;
+            for session in state.sessions.values_mut() {
+                if &session.person == person && session.revoked_at.is_none() && session.expires_at > at {
+                    session.revoked_at = Some(at);
+                    revoked += 1;
+                }
+            }
+            Ok(revoked)
+        })
+    }
+
     async fn create_api_key(
         &self,
         key: &ApiKey,
