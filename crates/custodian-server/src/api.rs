@@ -42,7 +42,7 @@ use crate::wire::flows::{
 };
 use crate::wire::{
     AccessBody, AuditQuery, CreateApiKeyBody, CreateContactBody, CreatePersonBody, CreateTenantBody,
-    LoginBody, StepUpBody,
+    LoginBody, SessionList, SessionsRevoked, StepUpBody,
 };
 
 /// The whole HTTP API over `state`: every route of [`operations`], then the JSON 404 and 405.
@@ -353,12 +353,14 @@ fn personnel() -> Vec<Operation> {
         op(Get, "/v1/me/sessions", "mySessions", |m| on(m, people::my_sessions))
             .summary("The caller's sessions that still work, newest first (never their tokens)")
             .people_only()
-            .ok(200, "the sessions; `current` marks this one"),
+            .ok(200, "the sessions; `current` marks this one")
+            .answers::<SessionList>(),
         op(Post, "/v1/me/sessions/revoke", "signMeOutEverywhere", |m| on(m, people::sign_me_out))
             .summary("End every session of the caller, this one included (a lost device)")
             .people_only()
             .audit("`session_changed` signed_out_everywhere (system)")
-            .ok(200, "how many sessions ended"),
+            .ok(200, "how many sessions ended")
+            .answers::<SessionsRevoked>(),
     ];
     let people = [
         op(Post, "/v1/people", "createPerson", |m| on(m, people::create))
@@ -397,12 +399,14 @@ fn personnel() -> Vec<Operation> {
             .summary("A person's sessions that still work, newest first (never their tokens)")
             .needs("`personnel_manage`")
             .audit("`access_decided` (system)")
-            .ok(200, "the sessions"),
+            .ok(200, "the sessions")
+            .answers::<SessionList>(),
         op(Post, "/v1/people/{id}/sessions/revoke", "signPersonOut", |m| on(m, people::sign_out))
             .summary("End every session of a person at once (a suspected compromise), without disabling them")
             .needs("`personnel_manage`")
             .audit("`access_decided`, `session_changed` signed_out_by_admin (system)")
-            .ok(200, "how many sessions ended"),
+            .ok(200, "how many sessions ended")
+            .answers::<SessionsRevoked>(),
     ];
     let keys = [
         op(Post, "/v1/api-keys", "createApiKey", |m| on(m, people::create_key))

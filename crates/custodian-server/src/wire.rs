@@ -161,6 +161,33 @@ pub(crate) struct AuditQuery {
 
 // ---- responses ----
 
+/// A session as the session lists answer it: never its token or the token's hash.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename = "Session")]
+pub(crate) struct SessionView {
+    /// RFC 3339.
+    pub(crate) created_at: String,
+    /// RFC 3339.
+    pub(crate) expires_at: String,
+    /// The last password + TOTP or step-up verification (RFC 3339), if any.
+    pub(crate) mfa_verified_at: Option<String>,
+    /// Whether this is the session making the request.
+    pub(crate) current: bool,
+}
+
+/// `GET /v1/me/sessions`, `GET /v1/people/{id}/sessions`: the live sessions, newest first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct SessionList {
+    pub(crate) sessions: Vec<SessionView>,
+}
+
+/// `POST /v1/me/sessions/revoke`, `POST /v1/people/{id}/sessions/revoke`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct SessionsRevoked {
+    /// How many live sessions ended (0 when none was live).
+    pub(crate) revoked: u64,
+}
+
 /// A TOTP enrolment shown exactly once, in the response that created it.
 #[derive(Serialize)]
 pub(crate) struct RevealedTotp {

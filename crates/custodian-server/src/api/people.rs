@@ -16,8 +16,8 @@ use crate::extract::{AppJson, AppPath};
 use crate::state::AppState;
 use crate::usecase::personnel::{self as uc, Enrolment, SessionsOf};
 use crate::wire::{
-    AccessBody, CreateApiKeyBody, CreatePersonBody, LoginBody, RevealedTotp, StepUpBody, api_key_json,
-    person_json, ts,
+    AccessBody, CreateApiKeyBody, CreatePersonBody, LoginBody, RevealedTotp, SessionList, SessionView,
+    SessionsRevoked, StepUpBody, api_key_json, person_json, ts,
 };
 
 type Reply = Result<(StatusCode, Json<Value>), AppError>;
@@ -76,37 +76,43 @@ pub(super) async fn me(auth: Authenticated) -> Reply {
     }
 }
 
-/// A session as the session lists show it: never its token or the token's hash; `current` marks the
-/// caller's own.
-fn session_json(auth: &Authenticated, record: &SessionRecord) -> Value {
-    let current = auth.session().is_some_and(|(hash, _, _)| *hash == record.token_hash);
-    json!({
-        "created_at": ts(record.created_at),
-        "expires_at": ts(record.expires_at),
-        "mfa_verified_at": record.mfa_verified_at.map(ts),
-        "current": current,
-    })
+/// A session as the session lists show it; `current` marks the caller's own.
+fn session_view(auth: &Authenticated, record: &SessionRecord) -> SessionView {
+    SessionView {
+        created_at: ts(record.created_at),
+        expires_at: ts(record.expires_at),
+        mfa_verified_at: record.mfa_verified_at.map(ts),
+        current: auth.session().is_some_and(|(hash, _, _)| *hash == record.token_hash),
+    }
 }
 
-async fn sessions_reply(state: &AppState, auth: &Authenticated, of: SessionsOf<'_>) -> Reply {
+type Typed<T> = Result<Json<T>, AppError>;
+
+async fn sessions_reply(state: &AppState, auth: &Authenticated, of: SessionsOf<'_>) -> Typed<SessionList> {
     let sessions = uc::live_sessions(state, auth, of).await?;
-    ok(json!({"sessions": sessions.iter().map(|s| session_json(auth, s)).collect::<Vec<_>>()}))
+    Ok(Json(SessionList { sessions: sessions.iter().map(|s| session_view(auth, s)).collect() }))
 }
 
-pub(super) async fn my_sessions(State(state): State<AppState>, auth: Authenticated) -> Reply {
+async fn revoked_reply(state: &AppState, auth: &Authenticated, of: SessionsOf<'_>) -> Typed<SessionsRevoked> {
+    Ok(Json(SessionsRevoked { revoked: uc::sign_out_everywhere(state, auth, of).await? }))
+}
+
+pub(super) async fn my_sessions(State(state): State<AppState>, auth: Authenticated) -> Typed<SessionList> {
     sessions_reply(&state, &auth, SessionsOf::Me).await
 }
 
-pub(super) async fn sign_me_out(State(state): State<AppState>, auth: Authenticated) -> Reply {
-    let revoked = uc::sign_out_everywhere(&state, &auth, SessionsOf::Me).await?;
-    ok(json!({"revoked": revoked}))
+pub(super) async fn sign_me_out(
+    State(state): State<AppState>,
+    auth: Authenticated,
+) -> Typed<SessionsRevoked> {
+    revoked_reply(&state, &auth, SessionsOf::Me).await
 }
 
 pub(super) async fn sessions(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
+) -> Typed<SessionList> {
     sessions_reply(&state, &auth, SessionsOf::Person(&id)).await
 }
 
@@ -114,9 +120,8 @@ pub(super) async fn sign_out(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
-    let revoked = uc::sign_out_everywhere(&state, &auth, SessionsOf::Person(&id)).await?;
-    ok(json!({"revoked": revoked}))
+) -> Typed<SessionsRevoked> {
+    revoked_reply(&state, &auth, SessionsOf::Person(&id)).await
 }
 
 pub(super) async fn create(

@@ -296,8 +296,8 @@ pub(crate) async fn live_sessions(
 }
 
 /// `POST /v1/me/sessions/revoke` and `POST /v1/people/{id}/sessions/revoke`: ends every live session of
-/// the person at once (a lost device, a suspected compromise: INC-1 isolates a person the same way), the
-/// caller's own included; returns how many ended. Audited as `session_changed` even when none was live.
+/// the person at once (a lost device, a suspected compromise), the caller's own included; returns how
+/// many ended. Audited as `session_changed` even when none was live.
 pub(crate) async fn sign_out_everywhere(
     state: &AppState,
     auth: &Authenticated,

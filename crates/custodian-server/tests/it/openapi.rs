@@ -305,3 +305,33 @@ async fn the_error_schema_code_enum_is_every_error_code() {
     assert_eq!(expected.len(), ALL.len());
     assert_eq!(unique, expected);
 }
+
+#[tokio::test]
+async fn session_answers_are_described_by_their_wire_types() {
+    let h = Harness::new();
+    let doc = document(&h).await;
+    for (path, method, schema, field) in [
+        ("/v1/me/sessions", "get", "SessionList", "sessions"),
+        ("/v1/people/{id}/sessions", "get", "SessionList", "sessions"),
+        ("/v1/me/sessions/revoke", "post", "SessionsRevoked", "revoked"),
+        ("/v1/people/{id}/sessions/revoke", "post", "SessionsRevoked", "revoked"),
+    ] {
+        let answer = &doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"];
+        let reference = answer["$ref"].as_str().unwrap_or_else(|| panic!("{path}: {answer}"));
+        assert_eq!(reference, format!("#/components/schemas/{schema}"), "{path}");
+        let target = resolve(&doc, reference).unwrap();
+        assert!(target["properties"][field].is_object(), "{path}: {target}");
+    }
+    // The list's items: what a reply holds, and nothing that could name a token.
+    let session = resolve(&doc, "#/components/schemas/Session").unwrap();
+    let fields: BTreeSet<&str> =
+        session["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(fields, BTreeSet::from(["created_at", "current", "expires_at", "mfa_verified_at"]));
+    // A real reply has exactly those fields.
+    let admin = h.init_admin("admin@example.com").await;
+    let auth = h.bearer(&admin).await;
+    let reply = h.call("GET", "/v1/me/sessions", &auth, None).await;
+    let keys: BTreeSet<&str> =
+        reply.body["sessions"][0].as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(keys, fields, "{}", reply.text);
+}
