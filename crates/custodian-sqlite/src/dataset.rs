@@ -36,7 +36,7 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Row, Sqlite, SqliteConnection};
 use time::{Date, OffsetDateTime};
 
-use self::page::{PageQuery, PageRow};
+use self::page::{Nested, PageQuery, PageRow};
 use crate::SqliteStore;
 use crate::codec::{
     MAX_TEXT_BYTES, Named, account, at, check_text, day, int, invalid, named, nanos, opt_at, opt_nanos,
@@ -352,12 +352,42 @@ fn order_page_columns() -> Vec<&'static str> {
     ["account_key", "order_id"].into_iter().chain(ORDER_DATA.iter().copied()).chain(["lines"]).collect()
 }
 
+/// How to read a page of orders that `filter` selects, with their lines. The window selects the orders;
+/// on the read path a join over the window's keys selects their lines (each led by its order's key), in the
+/// same read transaction; on sqlx each order's lines are a nested JSON array with their positions, from a
+/// subquery of the window, so the whole page is one statement. Neither orders the lines: the decoder puts
+/// them in position order.
+fn order_page(filter: &str) -> PageQuery {
+    const ORDER: &str = "account_key, order_id";
+    let columns = "account_key, order_id, grant_id, status, created_at, updated_at, currency, total_micros, \
+         CASE WHEN buyer IS NULL THEN NULL ELSE hex(buyer) END AS buyer, buyer_key_version";
+    let window = format!("SELECT {columns} FROM orders o WHERE {filter} ORDER BY {ORDER} LIMIT ? OFFSET ?");
+    let json_window = format!(
+        "SELECT {columns}, (SELECT json_group_array(json_array(l.position, l.line_id, l.sku, l.quantity, \
+         l.unit_price_micros)) FROM order_lines l WHERE l.tenant_id = o.tenant_id \
+         AND l.account_key = o.account_key AND l.order_id = o.order_id) AS lines \
+         FROM orders o WHERE {filter} ORDER BY {ORDER} LIMIT ? OFFSET ?"
+    );
+    let lines = Nested {
+        sql: format!(
+            "SELECT l.account_key, l.order_id, l.position, l.line_id, l.sku, l.quantity, l.unit_price_micros \
+             FROM (SELECT tenant_id, account_key, order_id FROM orders WHERE {filter} ORDER BY {ORDER} \
+             LIMIT ? OFFSET ?) AS p JOIN order_lines l ON l.tenant_id = p.tenant_id \
+             AND l.account_key = p.account_key AND l.order_id = p.order_id"
+        ),
+        key: 2,
+    };
+    let names = order_page_columns();
+    let parents = names.get(..names.len() - 1).unwrap_or_default();
+    PageQuery::with_nested(window, &json_window, parents, "lines", ORDER, lines)
+}
+
 /// An order line in an order page.
 const LINE_COLUMNS: &[&str] = &["position", "line_id", "sku", "quantity", "unit_price_micros"];
 
 fn decode_order(tenant: &TenantId, row: &PageRow<'_>) -> Result<Order, StoreError> {
     let mut lines = row
-        .array("lines")?
+        .nested_rows("lines")?
         .iter()
         .map(|line| {
             let line = PageRow::nested(LINE_COLUMNS, line)?;
@@ -739,9 +769,9 @@ async fn read<T: Record>(store: &SqliteStore, query: &DatasetQuery) -> Result<Ve
         "SELECT {columns} FROM {table} WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?",
         table = T::TABLE
     );
-    let page = PageQuery::new(window, &names, &order, &[]);
+    let page = PageQuery::new(window, &names, &order);
     let rows = store.read_page(&page, page_args(&values, query), query.limit).await?;
-    page::rows(&names, rows)?.iter().map(|row| T::decode(&query.tenant, row)).collect()
+    page::rows(&names, &rows)?.iter().map(|row| T::decode(&query.tenant, row)).collect()
 }
 
 /// The arguments of a page read: the filter's values, then `LIMIT` and `OFFSET`.
@@ -972,23 +1002,10 @@ impl DatasetStore for SqliteStore {
 
     async fn orders(&self, query: &DatasetQuery) -> Result<Vec<Order>, StoreError> {
         let (filter, values) = query_filter(query, ("created_at", false))?;
-        // One statement for the page and its lines: each order's lines are a nested array with their
-        // positions, read in the same statement (so from one snapshot) from one range of `order_lines`' key.
-        // The aggregate is not ordered (an ordered aggregate sorts every order's lines again): the decoder
-        // puts the lines in position order.
-        let window = format!(
-            "SELECT account_key, order_id, grant_id, status, created_at, updated_at, currency, total_micros, \
-             CASE WHEN buyer IS NULL THEN NULL ELSE hex(buyer) END AS buyer, buyer_key_version, \
-             (SELECT json_group_array(json_array(l.position, l.line_id, l.sku, l.quantity, \
-             l.unit_price_micros)) FROM order_lines l WHERE l.tenant_id = o.tenant_id \
-             AND l.account_key = o.account_key AND l.order_id = o.order_id) AS lines \
-             FROM orders o WHERE {filter} ORDER BY account_key, order_id LIMIT ? OFFSET ?"
-        );
-        // `lines` is JSON text: parsed into the row as an array (`PageQuery::json_columns`).
-        let names = order_page_columns();
-        let page = PageQuery::new(window, &names, "account_key, order_id", &["lines"]);
+        let page = order_page(&filter);
         let rows = self.read_page(&page, page_args(&values, query), query.limit).await?;
-        page::rows(&names, rows)?.iter().map(|row| decode_order(&query.tenant, row)).collect()
+        let names = order_page_columns();
+        page::rows(&names, &rows)?.iter().map(|row| decode_order(&query.tenant, row)).collect()
     }
 
     async fn stock(&self, query: &DatasetQuery) -> Result<Vec<StockLevel>, StoreError> {

@@ -24,12 +24,11 @@ use std::time::Duration;
 use custodian_core::ports::StoreError;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{OpenFlags, ToSql};
-use serde_json::Value as Json;
 use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
 
 use crate::SqliteStore;
-use crate::dataset::page::{PageQuery, json_rows};
+use crate::dataset::page::{Cell, PageQuery, attach, json_rows};
 use crate::error::{DbError, corrupt, db};
 
 /// Rows a page may have and still be read on the caller's thread.
@@ -157,17 +156,14 @@ fn native(error: rusqlite::Error) -> StoreError {
     }
 }
 
-/// A column value as JSON: text a string (or, for a JSON column, the value it holds), an integer a number,
-/// NULL `null`. A BLOB or a float is not what a page selects: a corrupt-store error.
-fn json_value(value: ValueRef<'_>, json: bool) -> Result<Json, StoreError> {
+/// A column value as a page cell: text, an integer or NULL as SQLite typed it. A BLOB or a float is not
+/// what a page selects: a corrupt-store error.
+fn cell(value: ValueRef<'_>) -> Result<Cell, StoreError> {
     match value {
-        ValueRef::Null => Ok(Json::Null),
-        ValueRef::Integer(n) => Ok(Json::from(n)),
-        ValueRef::Text(bytes) if json => {
-            serde_json::from_slice(bytes).map_err(|e| corrupt("dataset page", e))
-        }
+        ValueRef::Null => Ok(Cell::Null),
+        ValueRef::Integer(n) => Ok(Cell::Int(n)),
         ValueRef::Text(bytes) => std::str::from_utf8(bytes)
-            .map(|s| Json::String(s.to_owned()))
+            .map(|s| Cell::Text(s.to_owned()))
             .map_err(|e| corrupt("dataset page", e)),
         ValueRef::Real(_) | ValueRef::Blob(_) => {
             Err(corrupt("dataset page", "a column is neither text, an integer nor null"))
@@ -230,22 +226,19 @@ impl Readers {
         Ok(slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
-    /// Runs `sql` with `args`; every row as a JSON array of its column values, as SQLite typed them
-    /// (`json_columns` hold JSON text and are parsed).
-    fn json_rows(&self, sql: &str, args: &[Arg], json_columns: &[&str]) -> Result<Vec<Json>, StoreError> {
+    /// The rows of a page: the window's rows as cells, and, if the page has nested rows, each row's nested
+    /// rows as its last cell, both read in one read transaction (one snapshot).
+    fn page_rows(&self, page: &PageQuery, args: &[Arg]) -> Result<Vec<Vec<Cell>>, StoreError> {
         let conn = self.connection()?;
-        let mut statement = conn.prepare_cached(sql).map_err(native)?;
-        let parsed: Vec<bool> = statement.column_names().iter().map(|c| json_columns.contains(c)).collect();
-        let mut rows = statement.query(rusqlite::params_from_iter(args.iter())).map_err(native)?;
-        let mut out = Vec::new();
-        while let Some(row) = rows.next().map_err(native)? {
-            let mut values = Vec::with_capacity(parsed.len());
-            for (i, &json) in parsed.iter().enumerate() {
-                values.push(json_value(row.get_ref(i).map_err(native)?, json)?);
-            }
-            out.push(Json::Array(values));
+        let Some(nested) = &page.nested else { return cell_rows(&conn, &page.window, args) };
+        // Rolled back on drop: it only reads.
+        let tx = conn.unchecked_transaction().map_err(native)?;
+        let mut rows = cell_rows(&tx, &page.window, args)?;
+        if !rows.is_empty() {
+            let children = cell_rows(&tx, &nested.sql, args)?;
+            attach(&mut rows, children, nested.key)?;
         }
-        Ok(out)
+        Ok(rows)
     }
 
     /// Runs `sql` with `args` and decodes every row.
@@ -264,6 +257,22 @@ impl Readers {
         }
         Ok(out)
     }
+}
+
+/// Every row `sql` selects with `args`, as cells.
+fn cell_rows(conn: &rusqlite::Connection, sql: &str, args: &[Arg]) -> Result<Vec<Vec<Cell>>, StoreError> {
+    let mut statement = conn.prepare_cached(sql).map_err(native)?;
+    let width = statement.column_count();
+    let mut rows = statement.query(rusqlite::params_from_iter(args.iter())).map_err(native)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next().map_err(native)? {
+        let mut values = Vec::with_capacity(width + 1);
+        for i in 0..width {
+            values.push(cell(row.get_ref(i).map_err(native)?)?);
+        }
+        out.push(values);
+    }
+    Ok(out)
 }
 
 impl SqliteStore {
@@ -317,24 +326,24 @@ impl SqliteStore {
         Ok(self.read_all(sql, args, Size::Few, decode).await?.into_iter().next())
     }
 
-    /// The rows of a dataset page, each a JSON array of its column values (`dataset::page`): on the read
-    /// path, the window row by row; on sqlx, the page SQLite built as one JSON value.
+    /// The rows of a dataset page, each its column values as cells (`dataset::page`): on the read path,
+    /// the window row by row (and its nested rows); on sqlx, the page SQLite built as one JSON value.
     pub(crate) async fn read_page(
         &self,
         page: &PageQuery,
         args: Vec<Arg>,
         limit: u32,
-    ) -> Result<Vec<Json>, StoreError> {
+    ) -> Result<Vec<Vec<Cell>>, StoreError> {
         let Some(readers) = self.readers() else {
             let text = self.read_all(&page.as_json, args, Size::Few, |row| row.text("page")).await?;
             return json_rows(text.first().map_or("[]", String::as_str));
         };
         if Size::AtMost(limit).inline() {
-            return readers.json_rows(&page.window, &args, page.json_columns);
+            return readers.page_rows(page, &args);
         }
         let readers = Arc::clone(readers);
-        let (window, json_columns) = (page.window.clone(), page.json_columns);
-        tokio::task::spawn_blocking(move || readers.json_rows(&window, &args, json_columns))
+        let page = page.clone();
+        tokio::task::spawn_blocking(move || readers.page_rows(&page, &args))
             .await
             .map_err(|e| StoreError::Unavailable(Box::new(DbError::message(&e.to_string()))))?
     }
