@@ -10,8 +10,8 @@
 //! admin) in the `Authorization: ApiKey …` header.
 //!
 //! Two phases, each `CUSTODIAN_BENCH_CONNECTIONS` (default 64) keep-alive connections sending reads of the first
-//! page (`limit=50`) back to back for `CUSTODIAN_BENCH_SECS` seconds
-//! (default 10):
+//! page (`limit=` `CUSTODIAN_BENCH_PAGE`, default 50, at most 999: the page size shows a read's fixed cost
+//! against its cost per record) back to back for `CUSTODIAN_BENCH_SECS` seconds (default 10):
 //! 1. `GET /v1/tenants/{id}/report-rows`: reporting data is Internal (CLS-1), so the read is authorized
 //!    and the decision audited, but no `data_read` event is written (AUD-1 counts Confidential reads only).
 //! 2. `GET /v1/tenants/{id}/orders`: order details are Confidential, so every read also appends a
@@ -69,6 +69,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const TARGET_RPS: f64 = 10_000.0;
 const TARGET_P99_MS: f64 = 25.0;
+/// Records per page unless `CUSTODIAN_BENCH_PAGE` says otherwise.
 const PAGE: u64 = 50;
 const ADMIN: &str = "admin@example.com";
 const PASSWORD: &str = "Correct-Horse-42!";
@@ -338,12 +339,12 @@ impl Connection {
     }
 }
 
-/// `connections` tasks, each on its own keep-alive connection, sending `GET {path}?limit=50` with `key` as
+/// `connections` tasks, each on its own keep-alive connection, sending `GET {target}` with `key` as
 /// the `Authorization` header back to back for `secs` seconds; a reply counts if its status is 200 and its
 /// body a JSON object. A connection that fails is opened again.
 async fn drive(
     addr: std::net::SocketAddr,
-    path: String,
+    target: String,
     key: SecretString,
     connections: u64,
     secs: u64,
@@ -351,7 +352,7 @@ async fn drive(
     let deadline = Instant::now() + Duration::from_secs(secs);
     let started = Instant::now();
     let request = format!(
-        "GET {path}?limit={PAGE} HTTP/1.1\r\nhost: {addr}\r\nauthorization: {}\r\naccept: application/json\r\n\r\n",
+        "GET {target} HTTP/1.1\r\nhost: {addr}\r\nauthorization: {}\r\naccept: application/json\r\n\r\n",
         key.expose_secret()
     );
     let request: Arc<[u8]> = Arc::from(request.into_bytes());
@@ -490,6 +491,7 @@ fn breakdown(
     load_rt: &tokio::runtime::Runtime,
     server: &Server,
     connections: u64,
+    page: u64,
 ) {
     let secs = env_or("CUSTODIAN_BENCH_BREAKDOWN_SECS", 3);
     if secs == 0 {
@@ -543,18 +545,20 @@ fn breakdown(
             from: None,
             to: None,
             offset: 0,
-            limit: PAGE as u32 + 1,
+            limit: u32::try_from(page + 1).expect("page size"),
         };
         let (s, q) = (store.clone(), query.clone());
-        port_op("read: report_rows (51)", connections, secs, move || {
+        let read = format!("read: report_rows ({})", page + 1);
+        port_op(&read, connections, secs, move || {
             let (s, q) = (s.clone(), q.clone());
-            async move { s.datasets.report_rows(&q).await.is_ok_and(|r| r.len() == PAGE as usize + 1) }
+            async move { s.datasets.report_rows(&q).await.is_ok_and(|r| r.len() as u64 == page + 1) }
         })
         .await;
         let (s, q) = (store.clone(), query);
-        port_op("read: orders (51)", connections, secs, move || {
+        let read = format!("read: orders ({})", page + 1);
+        port_op(&read, connections, secs, move || {
             let (s, q) = (s.clone(), q.clone());
-            async move { s.datasets.orders(&q).await.is_ok_and(|r| r.len() == PAGE as usize + 1) }
+            async move { s.datasets.orders(&q).await.is_ok_and(|r| r.len() as u64 == page + 1) }
         })
         .await;
         let (s, t) = (store.clone(), tenant.clone());
@@ -564,7 +568,7 @@ fn breakdown(
                 let event = NewAuditEvent::new(
                     time::OffsetDateTime::now_utc(),
                     ActorRef::System,
-                    DataRead::new(DataClass::ReportingDataset, PAGE, Purpose::ServiceDelivery),
+                    DataRead::new(DataClass::ReportingDataset, page, Purpose::ServiceDelivery),
                 );
                 s.audit.append(&t, vec![event]).await.is_ok()
             }
@@ -577,6 +581,7 @@ fn main() {
     let rows = env_or("CUSTODIAN_BENCH_ROWS", 10_000);
     let connections = env_or("CUSTODIAN_BENCH_CONNECTIONS", 64).max(1);
     let secs = env_or("CUSTODIAN_BENCH_SECS", 10).max(1);
+    let page = env_or("CUSTODIAN_BENCH_PAGE", PAGE).clamp(1, 999);
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let build = |name: &'static str| {
         tokio::runtime::Builder::new_multi_thread()
@@ -608,6 +613,7 @@ fn main() {
     for (path, what) in phases {
         let base = format!("/v1/tenants/{}/{path}", server.tenant);
         // A short warm-up: connections opened, caches filled.
+        let base = format!("{base}?limit={page}");
         let _ = load_rt.block_on(drive(server.addr, base.clone(), key.clone(), connections, 1));
         let head = server_rt.block_on(server.runtime.store().audit.head(&server.tenant)).expect("head").seq;
         let (server_cpu, load_cpu, all_cpu) =
@@ -624,7 +630,7 @@ fn main() {
         let wall = outcome.elapsed.as_secs_f64();
         let rps = requests as f64 / wall;
         let p99 = percentile_ms(&outcome.latencies_us, 99.0);
-        println!("\n{what}: GET /v1/tenants/{{id}}/{path}?limit={PAGE}");
+        println!("\n{what}: GET /v1/tenants/{{id}}/{path}?limit={page}");
         println!(
             "  {requests} requests in {wall:.2} s = {rps:.0} requests/s {} (target >= {TARGET_RPS:.0}); errors {}",
             mark(rps >= TARGET_RPS),
@@ -658,7 +664,7 @@ fn main() {
         );
     }
 
-    breakdown(&server_rt, &load_rt, &server, connections);
+    breakdown(&server_rt, &load_rt, &server, connections, page);
 
     let Server { runtime, stop, served, pg, .. } = server;
     let _ = stop.send(());
