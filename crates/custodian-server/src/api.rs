@@ -21,28 +21,36 @@ pub(crate) mod webhooks;
 
 use std::fmt;
 
-use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::header;
+use axum::http::{StatusCode, header};
 use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodFilter, MethodRouter, on};
+use axum::{Json, Router};
 use schemars::generate::SchemaGenerator;
 use schemars::{JsonSchema, Schema};
+use serde::Serialize;
 use tower_http::sensitive_headers::SetSensitiveHeadersLayer;
 
+use crate::error::AppError;
 use crate::middleware;
 use crate::state::AppState;
 use crate::wire::cases::{
-    AssessBody, CloseIncidentBody, DiffBody, ExportQuery, HoldBody, NotifyBody, OpenIncidentBody,
-    OpenRightsBody, ProposeChangeBody, RemediateBody, UpdateRightsBody,
+    AssessBody, AssessmentAnswer, ChangeAnswer, ChangeExecution, ChangeList, CloseIncidentBody, DiffBody,
+    ExportQuery, HoldAnswer, HoldBody, HoldList, IncidentAnswer, IncidentList, ListedRightsAnswer,
+    NotifyBody, Offboarded, OpenIncidentBody, OpenRightsBody, ProposeChangeBody, ReceiptList, RemediateBody,
+    RetentionPolicies, RightsAnswer, RightsList, SweepAnswer, UpdateRightsBody,
 };
 use crate::wire::flows::{
-    CallbackParams, CampaignsPage, ConnectBody, DatasetParams, OrdersPage, PiiBody, ReportRowsPage,
-    StockPage, SyncBody,
+    CallbackParams, CampaignsPage, ConnectBody, ConnectStarted, DatasetParams, GrantAnswer, GrantList,
+    GrantValidated, OrdersPage, PiiBody, ReceiptAnswer, ReportRowsPage, SignalAnswer, StockPage, SyncBody,
+    SyncRuns, SyncStatus,
 };
 use crate::wire::{
-    AccessBody, AuditQuery, CreateApiKeyBody, CreateContactBody, CreatePersonBody, CreateTenantBody,
-    LoginBody, SessionList, SessionsRevoked, StepUpBody,
+    AccessBody, ApiKeyAnswer, ApiKeyCreated, ApiKeyList, AuditPage, AuditQuery, ChainVerification,
+    ContactAdded, ContactList, CreateApiKeyBody, CreateContactBody, CreatePersonBody, CreateTenantBody,
+    Health, LoginAnswer, LoginBody, MeAnswer, PeopleList, PersonAnswer, PersonEnrolled, SessionList,
+    SessionsRevoked, StepUpAnswer, StepUpBody, TenantAnswer, TenantList,
 };
 
 /// The whole HTTP API over `state`: every route of [`operations`], then the JSON 404 and 405.
@@ -66,6 +74,21 @@ pub fn router(state: AppState) -> Router {
             header::SET_COOKIE,
         ]))
         .with_state(state)
+}
+
+/// A handler's JSON answer: a typed view from [`crate::wire`], serialized at once (so a view may borrow
+/// the handler's locals). The operation declares the view's type with [`Operation::answers`], and the
+/// OpenAPI document describes exactly that type.
+type Answered = Result<Response, AppError>;
+
+/// 200 with the JSON of `answer`.
+fn ok(answer: impl Serialize) -> Answered {
+    Ok(Json(answer).into_response())
+}
+
+/// 201 with the JSON of `answer`.
+fn created(answer: impl Serialize) -> Answered {
+    Ok((StatusCode::CREATED, Json(answer)).into_response())
 }
 
 /// An HTTP method of the API.
@@ -156,8 +179,9 @@ pub(crate) struct Operation {
     /// The query string's type (its fields are the parameters).
     pub(crate) query: Option<SchemaFn>,
     pub(crate) ok: Answer,
-    /// The JSON schema of the success answer, where a typed view is serialized ([`Operation::answers`]);
-    /// otherwise the document says only "an object".
+    /// The JSON schema of the success answer: the typed view the handler serializes
+    /// ([`Operation::answers`]). Every JSON answer has one, except the OpenAPI document itself and the
+    /// rights export (which pass on a document built elsewhere); those say only "an object".
     pub(crate) ok_schema: Option<SchemaFn>,
     /// Another success answer (eBay's 204).
     pub(crate) also: Option<Answer>,
@@ -302,10 +326,12 @@ pub(crate) fn operations() -> Vec<Operation> {
         [
             op(Get, "/healthz", "healthz", |m| on(m, ops::healthz))
                 .summary("Liveness: the process answers")
-                .ok(200, "`{\"status\": \"ok\"}`"),
+                .ok(200, "`{\"status\": \"ok\"}`")
+                .answers::<Health>(),
             op(Get, "/readyz", "readyz", |m| on(m, ops::readyz))
                 .summary("Readiness: the store answers a cheap call")
-                .ok(200, "`{\"status\": \"ready\"}`"),
+                .ok(200, "`{\"status\": \"ready\"}`")
+                .answers::<Health>(),
             op(Get, "/metrics", "metrics", |m| on(m, ops::metrics))
                 .summary(
                     "Prometheus metrics; with `security.metrics_token` set, only for `Authorization: Bearer <token>`",
@@ -331,6 +357,7 @@ fn personnel() -> Vec<Operation> {
             .audit("`login_attempted` (system)")
             .body::<LoginBody>()
             .ok(200, "the session token (shown once), its expiry and the person")
+            .answers::<LoginAnswer<'static>>()
             .errors(&[401]),
         op(Post, "/v1/auth/logout", "logout", |m| on(m, people::logout))
             .summary("End the session")
@@ -345,11 +372,13 @@ fn personnel() -> Vec<Operation> {
                  revoked_after_lockout when it locks the account (system)",
             )
             .body::<StepUpBody>()
-            .ok(200, "when the verification was recorded"),
+            .ok(200, "when the verification was recorded")
+            .answers::<StepUpAnswer>(),
         op(Get, "/v1/me", "me", |m| on(m, people::me))
             .summary("Who is calling: the person and session, or the API key")
             .authenticated()
-            .ok(200, "the person and session, or the API key"),
+            .ok(200, "the person and session, or the API key")
+            .answers::<MeAnswer<'static>>(),
         op(Get, "/v1/me/sessions", "mySessions", |m| on(m, people::my_sessions))
             .summary("The caller's sessions that still work, newest first (never their tokens)")
             .people_only()
@@ -368,33 +397,39 @@ fn personnel() -> Vec<Operation> {
             .needs("`personnel_manage`")
             .audit("`access_decided`, `personnel_changed` (system)")
             .body::<CreatePersonBody>()
-            .ok(201, "the person and the TOTP secret (shown once)"),
+            .ok(201, "the person and the TOTP secret (shown once)")
+            .answers::<PersonEnrolled<'static>>(),
         op(Get, "/v1/people", "listPeople", |m| on(m, people::list))
             .summary("Every person")
             .needs("`personnel_manage`")
             .audit("`access_decided` (system)")
-            .ok(200, "the people"),
+            .ok(200, "the people")
+            .answers::<PeopleList<'static>>(),
         op(Get, "/v1/people/{id}", "getPerson", |m| on(m, people::get))
             .summary("One person")
             .needs("`personnel_manage`")
             .audit("`access_decided` (system)")
-            .ok(200, "the person"),
+            .ok(200, "the person")
+            .answers::<PersonAnswer<'static>>(),
         op(Put, "/v1/people/{id}/access", "setAccess", |m| on(m, people::set_access))
             .summary("Replace a person's roles and tenant assignments")
             .needs("`personnel_manage`")
             .audit("`access_decided`, `personnel_changed` (system)")
             .body::<AccessBody>()
-            .ok(200, "the person"),
+            .ok(200, "the person")
+            .answers::<PersonAnswer<'static>>(),
         op(Post, "/v1/people/{id}/totp", "enrolTotp", |m| on(m, people::enrol_totp))
             .summary("Enrol a new TOTP secret; shown once")
             .needs("`personnel_manage`")
             .audit("`access_decided`, `personnel_changed` (system)")
-            .ok(200, "the person and the TOTP secret (shown once)"),
+            .ok(200, "the person and the TOTP secret (shown once)")
+            .answers::<PersonEnrolled<'static>>(),
         op(Post, "/v1/people/{id}/disable", "disablePerson", |m| on(m, people::disable))
             .summary("Disable a person: their sessions stop working")
             .needs("`personnel_manage`")
             .audit("`access_decided`, `personnel_changed` (system)")
-            .ok(200, "the person"),
+            .ok(200, "the person")
+            .answers::<PersonAnswer<'static>>(),
         op(Get, "/v1/people/{id}/sessions", "personSessions", |m| on(m, people::sessions))
             .summary("A person's sessions that still work, newest first (never their tokens)")
             .needs("`personnel_manage`")
@@ -415,17 +450,20 @@ fn personnel() -> Vec<Operation> {
             .needs("`api_key_manage`")
             .audit("`access_decided`, `api_key_changed` (system)")
             .body::<CreateApiKeyBody>()
-            .ok(201, "the API key and the key itself (shown once)"),
+            .ok(201, "the API key and the key itself (shown once)")
+            .answers::<ApiKeyCreated<'static>>(),
         op(Get, "/v1/api-keys", "listApiKeys", |m| on(m, people::list_keys))
             .summary("Every API key (never the keys themselves)")
             .needs("`api_key_manage`")
             .audit("`access_decided` (system)")
-            .ok(200, "the API keys"),
+            .ok(200, "the API keys")
+            .answers::<ApiKeyList<'static>>(),
         op(Delete, "/v1/api-keys/{id}", "revokeApiKey", |m| on(m, people::revoke_key))
             .summary("Revoke an API key")
             .needs("`api_key_manage`")
             .audit("`access_decided`, `api_key_changed` (system)")
-            .ok(200, "the revoked API key"),
+            .ok(200, "the revoked API key")
+            .answers::<ApiKeyAnswer<'static>>(),
     ];
     auth.into_iter()
         .map(|op| op.tag("auth"))
@@ -443,28 +481,33 @@ fn tenancy() -> Vec<Operation> {
             .needs("`tenant_manage` (+ `personnel_manage` to self-assign)")
             .audit("[`access_decided`, `personnel_changed`,] `access_decided` (system), `tenant_changed` (tenant)")
             .body::<CreateTenantBody>()
-            .ok(201, "the tenant"),
+            .ok(201, "the tenant")
+            .answers::<TenantAnswer<'static>>(),
         op(Get, "/v1/tenants", "listTenants", |m| on(m, tenants::list))
             .summary("The tenants the caller is assigned to")
             .needs("`tenant_read` per assigned tenant")
             .audit("`access_decided` (each tenant)")
-            .ok(200, "the tenants"),
+            .ok(200, "the tenants")
+            .answers::<TenantList<'static>>(),
         op(Get, "/v1/tenants/{id}", "getTenant", |m| on(m, tenants::get))
             .summary("One tenant")
             .needs("`tenant_read`")
             .audit("`access_decided` (tenant)")
-            .ok(200, "the tenant"),
+            .ok(200, "the tenant")
+            .answers::<TenantAnswer<'static>>(),
         op(Post, "/v1/tenants/{id}/contacts", "addContact", |m| on(m, tenants::add_contact))
             .summary("Add a business contact (sealed at rest)")
             .needs("`tenant_manage`")
             .audit("`access_decided`, `tenant_changed` (tenant)")
             .body::<CreateContactBody>()
-            .ok(201, "the contact's id and role"),
+            .ok(201, "the contact's id and role")
+            .answers::<ContactAdded<'static>>(),
         op(Get, "/v1/tenants/{id}/contacts", "listContacts", |m| on(m, tenants::contacts))
             .summary("The tenant's business contacts")
             .needs("`dataset_read` (business contacts)")
             .audit("`access_decided`, `data_read` (tenant)")
-            .ok(200, "the contacts"),
+            .ok(200, "the contacts")
+            .answers::<ContactList<'static>>(),
     ];
     let audit = [
         op(Get, "/v1/tenants/{id}/audit", "readAudit", |m| on(m, tenants::audit))
@@ -473,12 +516,14 @@ fn tenancy() -> Vec<Operation> {
             .audit("`access_decided` (tenant)")
             .query::<AuditQuery>()
             .ok(200, "the records and the next page's `from_seq`")
+            .answers::<AuditPage<'static>>()
             .errors(&[422]),
         op(Post, "/v1/tenants/{id}/audit/verify", "verifyAudit", |m| on(m, tenants::verify_audit))
             .summary("Verify the tenant's audit chain (AUD-3)")
             .needs("`audit_verify`")
             .audit("`access_decided` (tenant)")
-            .ok(200, "whether the chain is intact, how far it was checked, and the first failure"),
+            .ok(200, "whether the chain is intact, how far it was checked, and the first failure")
+            .answers::<ChainVerification<'static>>(),
     ];
     tenants
         .into_iter()
@@ -496,7 +541,8 @@ fn flows() -> Vec<Operation> {
             .needs("`grant_connect`")
             .audit("`access_decided`, `grant_changed` pending [+ `access_decided`, `grant_changed` pii] (tenant)")
             .body::<ConnectBody>()
-            .ok(201, "the pending grant, the consent URL and its anti-forgery `state`"),
+            .ok(201, "the pending grant, the consent URL and its anti-forgery `state`")
+            .answers::<ConnectStarted<'static>>(),
         op(Get, "/v1/oauth/{platform}/callback", "oauthCallback", |m| on(m, grants::callback))
             .summary("The platform's OAuth redirect after consent: exchange the code, validate and activate")
             .access(Access::ConsentState)
@@ -507,34 +553,40 @@ fn flows() -> Vec<Operation> {
             )
             .query::<CallbackParams>()
             .ok(200, "the active grant")
+            .answers::<GrantAnswer<'static>>()
             .errors(&[401, 409, 422]),
         op(Get, "/v1/tenants/{id}/grants", "listGrants", |m| on(m, grants::list))
             .summary("The tenant's grants, newest first")
             .needs("`tenant_read`")
             .audit("`access_decided` (tenant)")
-            .ok(200, "the grants (evidence, never tokens)"),
+            .ok(200, "the grants (evidence, never tokens)")
+            .answers::<GrantList<'static>>(),
         op(Get, "/v1/tenants/{id}/grants/{grant}", "getGrant", |m| on(m, grants::get))
             .summary("One grant")
             .needs("`tenant_read`")
             .audit("`access_decided` (tenant)")
-            .ok(200, "the grant"),
+            .ok(200, "the grant")
+            .answers::<GrantAnswer<'static>>(),
         op(Post, "/v1/tenants/{id}/grants/{grant}/validate", "validateGrant", |m| on(m, grants::validate))
             .summary("Validate a grant live against the platform (AUTH-2)")
             .needs("`grant_validate`")
             .audit("`access_decided`, `grant_changed` (tenant)")
             .ok(200, "the grant and the validation's outcome")
+            .answers::<GrantValidated<'static>>()
             .errors(&[422]),
         op(Post, "/v1/tenants/{id}/grants/{grant}/review", "reviewGrant", |m| on(m, grants::review))
             .summary("Mark a grant in review as reviewed")
             .needs("`grant_review`")
             .audit("`access_decided`, `grant_changed` (tenant)")
-            .ok(200, "the grant"),
+            .ok(200, "the grant")
+            .answers::<GrantAnswer<'static>>(),
         op(Put, "/v1/tenants/{id}/grants/{grant}/pii", "setGrantPii", |m| on(m, grants::set_pii))
             .summary("Switch buyer PII on or off for a grant (MIN-2)")
             .needs("`grant_connect` (step-up where core's policy says)")
             .audit("`access_decided`, `grant_changed` (tenant)")
             .body::<PiiBody>()
-            .ok(200, "the grant"),
+            .ok(200, "the grant")
+            .answers::<GrantAnswer<'static>>(),
         op(Post, "/v1/tenants/{id}/grants/{grant}/revoke", "revokeGrant", |m| on(m, grants::revoke))
             .summary("Revoke a grant and purge its data at once (RET-3, RET-6)")
             .needs("`grant_revoke`")
@@ -542,7 +594,8 @@ fn flows() -> Vec<Operation> {
                 "`access_decided`, `grant_changed` revoked, `key_changed`, `secret_accessed` delete, \
                  `records_purged` (tenant)",
             )
-            .ok(200, "the revoked grant and the deletion receipt"),
+            .ok(200, "the revoked grant and the deletion receipt")
+            .answers::<ReceiptAnswer<'static>>(),
     ];
     let syncs = [
         op(Post, "/v1/tenants/{id}/grants/{grant}/syncs", "runSync", |m| on(m, syncs::trigger))
@@ -550,12 +603,14 @@ fn flows() -> Vec<Operation> {
             .needs("`tenant_read`, then `sync_run` per account and task")
             .audit("`access_decided`, `sync_progressed` per page, `sync_failed` (tenant)")
             .body::<SyncBody>()
-            .ok(200, "what each run stored"),
+            .ok(200, "what each run stored")
+            .answers::<SyncRuns<'static>>(),
         op(Get, "/v1/tenants/{id}/grants/{grant}/syncs", "syncStatus", |m| on(m, syncs::status))
             .summary("The grant's state and the checkpoint of every account and kind that has run")
             .needs("`tenant_read`")
             .audit("`access_decided` (tenant)")
-            .ok(200, "the grant's state and checkpoints"),
+            .ok(200, "the grant's state and checkpoints")
+            .answers::<SyncStatus<'static>>(),
     ];
     let datasets = [
         op(Get, "/v1/tenants/{id}/report-rows", "readReportRows", |m| on(m, datasets::report_rows))
@@ -600,6 +655,7 @@ fn flows() -> Vec<Operation> {
             .access(Access::Signature)
             .audit(SIGNAL_AUDIT)
             .ok(200, "handled: what was revoked, or the answer the platform expects")
+            .answers::<SignalAnswer>()
             .also(204, Media::Empty, "handled (eBay)")
             .errors(SIGNAL_ERRORS),
         op(Get, "/v1/webhooks/{platform}", "answerChallenge", |m| on(m, webhooks::receive))
@@ -607,12 +663,14 @@ fn flows() -> Vec<Operation> {
             .access(Access::Signature)
             .audit(SIGNAL_AUDIT)
             .ok(200, "the challenge response")
+            .answers::<SignalAnswer>()
             .errors(SIGNAL_ERRORS),
         op(Post, "/v1/webhooks/{platform}/{topic}", "receiveTopicSignal", |m| on(m, webhooks::receive_topic))
             .summary("A platform notification on a per-topic URL (Meta's deauthorize and data-deletion)")
             .access(Access::Signature)
             .audit(SIGNAL_AUDIT)
             .ok(200, "handled: what was revoked, or the answer the platform expects")
+            .answers::<SignalAnswer>()
             .also(204, Media::Empty, "handled (eBay)")
             .errors(SIGNAL_ERRORS),
         op(Get, "/v1/webhooks/{platform}/{topic}", "answerTopicChallenge", |m| {
@@ -622,6 +680,7 @@ fn flows() -> Vec<Operation> {
         .access(Access::Signature)
         .audit(SIGNAL_AUDIT)
         .ok(200, "the challenge response")
+        .answers::<SignalAnswer>()
         .errors(SIGNAL_ERRORS),
     ];
     grants
@@ -643,71 +702,83 @@ fn cases() -> Vec<Operation> {
             .needs("`change_propose`")
             .audit("`access_decided`, `change_proposed` (tenant)")
             .body::<ProposeChangeBody>()
-            .ok(201, "the proposed change with its diff hash"),
+            .ok(201, "the proposed change with its diff hash")
+            .answers::<ChangeAnswer<'static>>(),
         op(Get, "/v1/tenants/{id}/changes", "listChanges", |m| on(m, changes::list))
             .summary("The tenant's change requests, newest first")
             .needs("`tenant_read`")
             .audit("`access_decided` (tenant)")
-            .ok(200, "the change requests"),
+            .ok(200, "the change requests")
+            .answers::<ChangeList<'static>>(),
         op(Get, "/v1/tenants/{id}/changes/{cid}", "getChange", |m| on(m, changes::get))
             .summary("One change request")
             .needs("`tenant_read`")
             .audit("`access_decided` (tenant)")
-            .ok(200, "the change request"),
+            .ok(200, "the change request")
+            .answers::<ChangeAnswer<'static>>(),
         op(Post, "/v1/tenants/{id}/changes/{cid}/approve", "approveChange", |m| on(m, changes::approve))
             .summary("Approve a change: another person than the proposer (CAM-1)")
             .people_only()
             .needs("`change_approve`, not the proposer (CAM-1)")
             .step_up()
             .audit("`access_decided`, `change_approved` (tenant)")
-            .ok(200, "the approved change"),
+            .ok(200, "the approved change")
+            .answers::<ChangeAnswer<'static>>(),
         op(Post, "/v1/tenants/{id}/changes/{cid}/execute", "executeChange", |m| on(m, changes::execute))
             .summary("Execute an approved change; the body repeats the approved diff (CAM-1, CAM-2)")
             .needs("`change_execute`")
             .audit("`access_decided`, `change_executed` (tenant)")
             .body::<DiffBody>()
-            .ok(200, "the change and the read-back's outcome"),
+            .ok(200, "the change and the read-back's outcome")
+            .answers::<ChangeExecution<'static>>(),
     ];
     let retention = [
         op(Get, "/v1/tenants/{id}/retention", "retentionPolicies", |m| on(m, retention::policies))
             .summary("Per data class: the policy period, the contract's override and the effective one (RET-1, RET-2)")
             .needs("`tenant_read`")
             .audit("`access_decided` (tenant)")
-            .ok(200, "the periods per data class"),
+            .ok(200, "the periods per data class")
+            .answers::<RetentionPolicies>(),
         op(Post, "/v1/tenants/{id}/retention/sweep", "retentionSweep", |m| on(m, retention::sweep))
             .summary("Delete or anonymize what is past its period unless held (RET-3, RET-4, RET-5)")
             .needs("`retention_manage`")
             .audit("`access_decided`, `retention_ran` (tenant)")
-            .ok(200, "the counts"),
+            .ok(200, "the counts")
+            .answers::<SweepAnswer>(),
         op(Get, "/v1/tenants/{id}/retention/receipts", "deletionReceipts", |m| on(m, retention::receipts))
             .summary("Deletion receipts, newest first (RET-6)")
             .needs("`tenant_read`")
             .audit("`access_decided` (tenant)")
-            .ok(200, "the receipts"),
+            .ok(200, "the receipts")
+            .answers::<ReceiptList<'static>>(),
         op(Get, "/v1/tenants/{id}/retention/holds", "listHolds", |m| on(m, retention::holds))
             .summary("Every legal hold, newest first")
             .needs("`tenant_read`")
             .audit("`access_decided` (tenant)")
-            .ok(200, "the holds"),
+            .ok(200, "the holds")
+            .answers::<HoldList<'static>>(),
         op(Post, "/v1/tenants/{id}/retention/holds", "placeHold", |m| on(m, retention::place_hold))
             .summary("Place a legal hold with a reason, an owner and an end (RET-5)")
             .people_only()
             .needs("`hold_manage`")
             .audit("`access_decided`, `hold_changed` (tenant)")
             .body::<HoldBody>()
-            .ok(201, "the hold"),
+            .ok(201, "the hold")
+            .answers::<HoldAnswer<'static>>(),
         op(Delete, "/v1/tenants/{id}/retention/holds/{hid}", "deleteHold", |m| on(m, retention::lift_hold))
             .summary("Lift a hold early (the same as `POST .../lift`); it stays on record as lifted (RET-5)")
             .needs("`hold_manage`")
             .step_up()
             .audit("`access_decided`, `hold_changed` (tenant)")
-            .ok(200, "the lifted hold"),
+            .ok(200, "the lifted hold")
+            .answers::<HoldAnswer<'static>>(),
         op(Post, "/v1/tenants/{id}/retention/holds/{hid}/lift", "liftHold", |m| on(m, retention::lift_hold))
             .summary("Lift a hold early; it stays on record as lifted (RET-5)")
             .needs("`hold_manage`")
             .step_up()
             .audit("`access_decided`, `hold_changed` (tenant)")
-            .ok(200, "the lifted hold"),
+            .ok(200, "the lifted hold")
+            .answers::<HoldAnswer<'static>>(),
     ];
     let rights = [
         op(Post, "/v1/tenants/{id}/rights", "openRightsRequest", |m| on(m, rights::open))
@@ -715,12 +786,14 @@ fn cases() -> Vec<Operation> {
             .needs("`rights_manage`")
             .audit("`access_decided`, `rights_request_changed` (tenant)")
             .body::<OpenRightsBody>()
-            .ok(201, "the request with its deadlines"),
+            .ok(201, "the request with its deadlines")
+            .answers::<RightsAnswer<'static>>(),
         op(Get, "/v1/tenants/{id}/rights", "listRightsRequests", |m| on(m, rights::list))
             .summary("Every rights request, newest first, with deadlines and whether it is overdue")
             .needs("`rights_manage`")
             .audit("`access_decided` (tenant)")
-            .ok(200, "the requests"),
+            .ok(200, "the requests")
+            .answers::<RightsList<'static>>(),
         op(Get, "/v1/tenants/{id}/rights/export", "exportClientData", |m| on(m, rights::export))
             .summary("Everything portable of the client, buyer PII opened (RGT-1)")
             .needs("`data_export`")
@@ -738,18 +811,21 @@ fn cases() -> Vec<Operation> {
             .needs("`rights_manage`, and `data_export`")
             .step_up()
             .audit("as export and delete-data, `tenant_changed` offboarding/offboarded (tenant)")
-            .ok(200, "the export (the JSON document and every CSV file) and the receipt"),
+            .ok(200, "the export (the JSON document and every CSV file) and the receipt")
+            .answers::<Offboarded<'static>>(),
         op(Get, "/v1/tenants/{id}/rights/{rid}", "getRightsRequest", |m| on(m, rights::get))
             .summary("One rights request")
             .needs("`rights_manage`")
             .audit("`access_decided` (tenant)")
-            .ok(200, "the request"),
+            .ok(200, "the request")
+            .answers::<ListedRightsAnswer<'static>>(),
         op(Post, "/v1/tenants/{id}/rights/{rid}/update", "updateRightsRequest", |m| on(m, rights::update))
             .summary("Acknowledge, extend, complete or reject a rights request (RGT-2)")
             .needs("`rights_manage`")
             .audit("`access_decided`, `rights_request_changed` (tenant)")
             .body::<UpdateRightsBody>()
-            .ok(200, "the request"),
+            .ok(200, "the request")
+            .answers::<RightsAnswer<'static>>(),
         op(Post, "/v1/tenants/{id}/rights/{rid}/delete-data", "deleteClientData", |m| {
             on(m, rights::delete_data)
         })
@@ -758,7 +834,8 @@ fn cases() -> Vec<Operation> {
         )
         .needs("`rights_manage`; a deletion request of the tenant")
         .audit("`access_decided`, `grant_changed` per grant, `key_changed`, `records_purged` (tenant)")
-        .ok(200, "the deletion receipt"),
+        .ok(200, "the deletion receipt")
+        .answers::<ReceiptAnswer<'static>>(),
     ];
     let incidents = [
         op(Post, "/v1/tenants/{id}/incidents", "openIncident", |m| on(m, incidents::open))
@@ -767,29 +844,34 @@ fn cases() -> Vec<Operation> {
             .needs("`incident_manage` on the tenant")
             .audit("`access_decided` (tenant), `access_decided`, `incident_changed` (system)")
             .body::<OpenIncidentBody>()
-            .ok(201, "the incident"),
+            .ok(201, "the incident")
+            .answers::<IncidentAnswer<'static>>(),
         op(Get, "/v1/tenants/{id}/incidents", "listIncidents", |m| on(m, incidents::list))
             .summary("The incidents concerning the tenant, newest first")
             .needs("`incident_manage` on the tenant")
             .audit("`access_decided` (tenant)")
-            .ok(200, "the incidents"),
+            .ok(200, "the incidents")
+            .answers::<IncidentList<'static>>(),
         op(Get, "/v1/tenants/{id}/incidents/{iid}", "getIncident", |m| on(m, incidents::get))
             .summary("One incident")
             .needs("`incident_manage` on the tenant")
             .audit("`access_decided` (tenant)")
-            .ok(200, "the incident"),
+            .ok(200, "the incident")
+            .answers::<IncidentAnswer<'static>>(),
         op(Post, "/v1/tenants/{id}/incidents/{iid}/assess", "assessIncident", |m| on(m, incidents::assess))
             .summary("What was touched in a window: tenants, data classes, records")
             .needs("`incident_manage` on the tenant")
             .audit("`access_decided` (tenant), `access_decided` (system)")
             .body::<AssessBody>()
-            .ok(200, "the assessment"),
+            .ok(200, "the assessment")
+            .answers::<AssessmentAnswer<'static>>(),
         op(Post, "/v1/tenants/{id}/incidents/{iid}/notify", "notifyIncident", |m| on(m, incidents::notify))
             .summary("Notify the client (and the listed platforms) within the policy's deadlines")
             .needs("`incident_manage` on the tenant")
             .audit("`access_decided` (tenant), `access_decided`, `incident_changed` (system)")
             .body::<NotifyBody>()
-            .ok(200, "the incident"),
+            .ok(200, "the incident")
+            .answers::<IncidentAnswer<'static>>(),
         op(Post, "/v1/tenants/{id}/incidents/{iid}/remediate", "remediateIncident", |m| {
             on(m, incidents::remediate)
         })
@@ -797,13 +879,15 @@ fn cases() -> Vec<Operation> {
         .needs("`incident_manage` on the tenant")
         .audit("`access_decided` (tenant), `access_decided`, `incident_changed` (system)")
         .body::<RemediateBody>()
-        .ok(200, "the incident"),
+        .ok(200, "the incident")
+        .answers::<IncidentAnswer<'static>>(),
         op(Post, "/v1/tenants/{id}/incidents/{iid}/close", "closeIncident", |m| on(m, incidents::close))
             .summary("Record the review and close; refused while an affected client is not notified")
             .needs("`incident_manage` on the tenant")
             .audit("`access_decided` (tenant), `access_decided`, `incident_changed` (system)")
             .body::<CloseIncidentBody>()
-            .ok(200, "the closed incident"),
+            .ok(200, "the closed incident")
+            .answers::<IncidentAnswer<'static>>(),
     ];
     changes
         .into_iter()

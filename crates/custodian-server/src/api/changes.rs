@@ -4,27 +4,28 @@
 //! stores the change with its event (AUTH-7, AUD-2). Reads authorize `tenant_read` and come from the case
 //! store. No policy is decided here.
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use custodian_core::approval::{ApprovalError, ChangeDiff, ChangeField, ChangeId, ChangeValue, FieldChange};
 use custodian_core::authz::Action;
 use custodian_core::data::{CampaignId, CampaignStatus};
 use custodian_core::grant::GrantId;
 use custodian_core::platform::AccountRef;
 use custodian_core::service::ServiceError;
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::grants::{Reply, ok, service_error};
+use super::grants::service_error;
+use super::{Answered, created, ok};
 use crate::authn::Authenticated;
 use crate::error::{AppError, ErrorCode};
 use crate::extract::{AppJson, AppPath};
 use crate::guard::authorize;
 use crate::state::AppState;
 use crate::usecase::tenants::tenant_from_path;
-use crate::wire::cases::{DiffBody, ProposeChangeBody, change_json, outcome_json};
+use crate::wire::cases::{
+    ChangeAnswer, ChangeExecution, ChangeList, DiffBody, ProposeChangeBody, change_view, outcome_view,
+};
 
 /// Most field changes one diff may carry (there are five fields).
 const MAX_CHANGES: usize = 5;
@@ -140,13 +141,13 @@ pub(super) async fn propose(
     auth: Authenticated,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<ProposeChangeBody>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let grant = GrantId::new(body.grant.as_str()).map_err(|e| AppError::invalid(format!("`grant`: {e}")))?;
     let diff = parse_diff(&body.diff)?;
     let change =
         state.services().propose_change(&auth.actor, &tenant, &grant, diff).await.map_err(case_error)?;
-    Ok((StatusCode::CREATED, Json(json!({"change": change_json(&change)}))))
+    created(ChangeAnswer { change: change_view(&change) })
 }
 
 /// `GET /v1/tenants/{id}/changes` (`tenant_read`): the tenant's change requests, newest first.
@@ -154,12 +155,12 @@ pub(super) async fn list(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     authorize(&state, &auth.actor, Action::ReadTenant, Some(&tenant)).await?;
     let mut changes = state.deps().cases.changes(&tenant).await?;
     changes.sort_by(|a, b| b.proposed_at().cmp(&a.proposed_at()).then_with(|| a.id().cmp(b.id())));
-    ok(json!({"changes": changes.iter().map(change_json).collect::<Vec<_>>()}))
+    ok(ChangeList { changes: changes.iter().map(change_view).collect() })
 }
 
 /// `GET /v1/tenants/{id}/changes/{cid}` (`tenant_read`).
@@ -167,12 +168,12 @@ pub(super) async fn get(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath((id, cid)): AppPath<(String, String)>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let cid = change_from_path(&cid)?;
     authorize(&state, &auth.actor, Action::ReadTenant, Some(&tenant)).await?;
     let change = state.deps().cases.change(&tenant, &cid).await?;
-    ok(json!({"change": change_json(&change)}))
+    ok(ChangeAnswer { change: change_view(&change) })
 }
 
 /// `POST /v1/tenants/{id}/changes/{cid}/approve` (`change_approve`, step-up MFA): another person than
@@ -181,11 +182,11 @@ pub(super) async fn approve(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath((id, cid)): AppPath<(String, String)>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let cid = change_from_path(&cid)?;
     let change = state.services().approve_change(&auth.actor, &tenant, &cid).await.map_err(case_error)?;
-    ok(json!({"change": change_json(&change)}))
+    ok(ChangeAnswer { change: change_view(&change) })
 }
 
 /// `POST /v1/tenants/{id}/changes/{cid}/execute` (`change_execute`): the body repeats the diff, which must
@@ -195,11 +196,11 @@ pub(super) async fn execute(
     auth: Authenticated,
     AppPath((id, cid)): AppPath<(String, String)>,
     AppJson(body): AppJson<DiffBody>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let cid = change_from_path(&cid)?;
     let diff = parse_diff(&body)?;
     let done =
         state.services().execute_change(&auth.actor, &tenant, &cid, &diff).await.map_err(case_error)?;
-    ok(json!({"change": change_json(&done.change), "outcome": outcome_json(&done.outcome)}))
+    ok(ChangeExecution { change: change_view(&done.change), outcome: outcome_view(&done.outcome) })
 }

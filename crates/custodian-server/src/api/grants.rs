@@ -19,9 +19,7 @@
 
 use std::collections::BTreeSet;
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use custodian_core::audit::{AccessDecided, ActorRef, GrantChanged, system_tenant};
 use custodian_core::authz::{Action, Actor};
 use custodian_core::grant::{GrantId, GrantState, RevocationCause};
@@ -31,22 +29,19 @@ use custodian_core::ports::{ConsentInitiator, PendingConsent, PlatformError, Sto
 use custodian_core::service::{ServiceError, ValidationOutcome};
 use custodian_core::tenant::TenantId;
 use secrecy::SecretString;
-use serde_json::{Value, json};
 use time::Duration;
 
+use super::{Answered, created, ok};
 use crate::authn::{Authenticated, Principal};
 use crate::error::AppError;
 use crate::extract::{AppJson, AppPath, AppQuery};
 use crate::guard::{self, authorize};
 use crate::state::AppState;
 use crate::usecase::tenants::tenant_from_path;
-use crate::wire::flows::{ConnectBody, PiiBody, grant_json, receipt_json};
-
-pub(super) type Reply = Result<(StatusCode, Json<Value>), AppError>;
-
-pub(super) fn ok(value: Value) -> Reply {
-    Ok((StatusCode::OK, Json(value)))
-}
+use crate::wire::flows::{
+    ConnectBody, ConnectStarted, GrantAnswer, GrantList, GrantValidated, PiiBody, ReceiptAnswer,
+    ValidationName, grant_view, receipt_view,
+};
 
 /// How long a consent may take, from the consent URL to the callback.
 const CONSENT_TTL: Duration = Duration::hours(1);
@@ -158,7 +153,7 @@ pub(super) async fn connect(
     auth: Authenticated,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<ConnectBody>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let platform: Platform =
         body.platform.parse().map_err(|e| AppError::invalid(format!("`platform`: {e}")))?;
@@ -203,16 +198,13 @@ pub(super) async fn connect(
         StoreError::Conflict(_) => AppError::unavailable("consent table", "too many consents are pending"),
         other => AppError::from(other),
     })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({
-            "grant": grant_json(&grant),
-            "consent_url": started.consent_url,
-            "state": started.state,
-            "redirect_uri": redirect,
-            "expires_at": crate::wire::ts(state.now() + CONSENT_TTL),
-        })),
-    ))
+    created(ConnectStarted {
+        grant: grant_view(&grant),
+        consent_url: &started.consent_url,
+        state: &started.state,
+        redirect_uri: &redirect,
+        expires_at: crate::wire::ts(state.now() + CONSENT_TTL),
+    })
 }
 
 /// Refuses a callback whose state is not one we issued (or was used, or expired), auditing the refusal
@@ -239,7 +231,7 @@ pub(super) async fn callback(
     State(state): State<AppState>,
     AppPath(platform): AppPath<String>,
     AppQuery(query): AppQuery<Vec<(String, String)>>,
-) -> Reply {
+) -> Answered {
     let platform = platform_from_path(&platform)?;
     let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
     let Some(consent_state) = param("state").filter(|s| !s.is_empty() && s.len() <= MAX_STATE_LEN) else {
@@ -293,7 +285,7 @@ pub(super) async fn callback(
         .complete_connect(&actor, &pending.tenant, &pending.grant, &code, &pending.redirect_uri)
         .await
         .map_err(service_error)?;
-    ok(json!({"grant": grant_json(&grant)}))
+    ok(GrantAnswer { grant: grant_view(&grant) })
 }
 
 /// `GET /v1/tenants/{id}/grants` (`tenant_read`): the tenant's grants, newest first.
@@ -301,12 +293,12 @@ pub(super) async fn list(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     authorize(&state, &auth.actor, Action::ReadTenant, Some(&tenant)).await?;
     let mut grants = state.deps().grants.grants(&tenant).await?;
     grants.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| a.id.cmp(&b.id)));
-    ok(json!({"grants": grants.iter().map(grant_json).collect::<Vec<_>>()}))
+    ok(GrantList { grants: grants.iter().map(grant_view).collect() })
 }
 
 /// `GET /v1/tenants/{id}/grants/{grant}` (`tenant_read`).
@@ -314,12 +306,12 @@ pub(super) async fn get(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath((id, grant)): AppPath<(String, String)>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let grant = grant_from_path(&grant)?;
     authorize(&state, &auth.actor, Action::ReadTenant, Some(&tenant)).await?;
     let grant = state.deps().grants.grant(&tenant, &grant).await?;
-    ok(json!({"grant": grant_json(&grant)}))
+    ok(GrantAnswer { grant: grant_view(&grant) })
 }
 
 /// `POST /v1/tenants/{id}/grants/{grant}/validate` (`grant_validate`): live validation (AUTH-2); an owner,
@@ -329,16 +321,16 @@ pub(super) async fn validate(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath((id, grant)): AppPath<(String, String)>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let grant = grant_from_path(&grant)?;
     let outcome = state.services().validate(&auth.actor, &tenant, &grant).await.map_err(service_error)?;
     let (name, grant) = match &outcome {
-        ValidationOutcome::Active(g) => ("active", g),
-        ValidationOutcome::NeedsReview(g) => ("needs_review", g),
-        ValidationOutcome::Expired(g) => ("expired", g),
+        ValidationOutcome::Active(g) => (ValidationName::Active, g),
+        ValidationOutcome::NeedsReview(g) => (ValidationName::NeedsReview, g),
+        ValidationOutcome::Expired(g) => (ValidationName::Expired, g),
     };
-    ok(json!({"outcome": name, "grant": grant_json(grant)}))
+    ok(GrantValidated { outcome: name, grant: grant_view(grant) })
 }
 
 /// `POST /v1/tenants/{id}/grants/{grant}/review` (`grant_review`): re-approves a grant in review as it now
@@ -347,11 +339,11 @@ pub(super) async fn review(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath((id, grant)): AppPath<(String, String)>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let grant = grant_from_path(&grant)?;
     let grant = state.services().approve_review(&auth.actor, &tenant, &grant).await.map_err(service_error)?;
-    ok(json!({"grant": grant_json(&grant)}))
+    ok(GrantAnswer { grant: grant_view(&grant) })
 }
 
 /// `PUT /v1/tenants/{id}/grants/{grant}/pii` (`grant_connect`): the buyer PII switch (MIN-2). Step-up
@@ -361,7 +353,7 @@ pub(super) async fn set_pii(
     auth: Authenticated,
     AppPath((id, grant)): AppPath<(String, String)>,
     AppJson(body): AppJson<PiiBody>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let grant = grant_from_path(&grant)?;
     let grant = state
@@ -369,7 +361,7 @@ pub(super) async fn set_pii(
         .set_pii_enabled(&auth.actor, &tenant, &grant, body.enabled)
         .await
         .map_err(service_error)?;
-    ok(json!({"grant": grant_json(&grant)}))
+    ok(GrantAnswer { grant: grant_view(&grant) })
 }
 
 /// `POST /v1/tenants/{id}/grants/{grant}/revoke` (`grant_revoke`): revokes and purges at once (RET-3:
@@ -379,7 +371,7 @@ pub(super) async fn revoke(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath((id, grant)): AppPath<(String, String)>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let grant = grant_from_path(&grant)?;
     let by = match &auth.actor {
@@ -393,5 +385,5 @@ pub(super) async fn revoke(
         .revoke(&auth.actor, &tenant, &grant, RevocationCause::Requested { by })
         .await
         .map_err(service_error)?;
-    ok(json!({"receipt": receipt_json(&receipt)}))
+    ok(ReceiptAnswer { receipt: receipt_view(&receipt) })
 }

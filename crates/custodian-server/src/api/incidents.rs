@@ -9,18 +9,15 @@
 //! `tenant_read` would not) and shows or touches only incidents whose scopes include it; then core
 //! authorizes `incident_manage` again and audits on the system chain (AUTH-7, AUD-2).
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use custodian_core::authz::Action;
 use custodian_core::grant::GrantId;
 use custodian_core::incident::{Incident, IncidentId, IsolationScope, Severity};
 use custodian_core::platform::Platform;
 use custodian_core::tenant::TenantId;
-use serde_json::json;
 
 use super::changes::{case_error, parse_time};
-use super::grants::{Reply, ok};
+use super::{Answered, created, ok};
 use crate::authn::Authenticated;
 use crate::error::AppError;
 use crate::extract::{AppJson, AppPath};
@@ -29,8 +26,8 @@ use crate::state::AppState;
 use crate::usecase::display_text;
 use crate::usecase::tenants::tenant_from_path;
 use crate::wire::cases::{
-    AssessBody, CloseIncidentBody, NotifyBody, OpenIncidentBody, RemediateBody, assessment_json,
-    incident_json,
+    AssessBody, AssessmentAnswer, CloseIncidentBody, IncidentAnswer, IncidentList, NotifyBody,
+    OpenIncidentBody, RemediateBody, assessment_view, incident_view,
 };
 
 /// Longest summary, remediation action or review accepted.
@@ -84,7 +81,7 @@ pub(super) async fn open(
     auth: Authenticated,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<OpenIncidentBody>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let severity = parse_severity(&body.severity)?;
     let summary = display_text("summary", &body.summary, MAX_TEXT)?;
@@ -102,7 +99,7 @@ pub(super) async fn open(
     authorize(&state, &auth.actor, Action::ManageIncident, Some(&tenant)).await?;
     let incident =
         state.services().open_incident(&auth.actor, severity, &summary, scopes).await.map_err(case_error)?;
-    Ok((StatusCode::CREATED, Json(json!({"incident": incident_json(&incident)}))))
+    created(IncidentAnswer { incident: incident_view(&incident) })
 }
 
 /// `GET /v1/tenants/{id}/incidents` (`incident_manage`): the incidents concerning the
@@ -111,13 +108,13 @@ pub(super) async fn list(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     authorize(&state, &auth.actor, Action::ManageIncident, Some(&tenant)).await?;
     let mut incidents: Vec<Incident> =
         state.deps().cases.incidents().await?.into_iter().filter(|i| touches(i, &tenant)).collect();
     incidents.sort_by(|a, b| b.opened_at().cmp(&a.opened_at()).then_with(|| a.id().cmp(b.id())));
-    ok(json!({"incidents": incidents.iter().map(incident_json).collect::<Vec<_>>()}))
+    ok(IncidentList { incidents: incidents.iter().map(incident_view).collect() })
 }
 
 /// `GET /v1/tenants/{id}/incidents/{iid}` (`incident_manage`).
@@ -125,10 +122,10 @@ pub(super) async fn get(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath((id, iid)): AppPath<(String, String)>,
-) -> Reply {
+) -> Answered {
     let (_, iid) = visible(&state, &auth, &id, &iid).await?;
     let incident = state.deps().cases.incident(&iid).await?;
-    ok(json!({"incident": incident_json(&incident)}))
+    ok(IncidentAnswer { incident: incident_view(&incident) })
 }
 
 /// `POST .../incidents/{iid}/assess` (`incident_manage`): what was touched in the window, from the audit
@@ -138,7 +135,7 @@ pub(super) async fn assess(
     auth: Authenticated,
     AppPath((id, iid)): AppPath<(String, String)>,
     AppJson(body): AppJson<AssessBody>,
-) -> Reply {
+) -> Answered {
     let from = parse_time("from", &body.from)?;
     let to = parse_time("to", &body.to)?;
     if to < from {
@@ -147,7 +144,7 @@ pub(super) async fn assess(
     let (_, iid) = visible(&state, &auth, &id, &iid).await?;
     let assessment =
         state.services().assess_incident(&auth.actor, &iid, from, to).await.map_err(case_error)?;
-    ok(json!({"assessment": assessment_json(&assessment)}))
+    ok(AssessmentAnswer { assessment: assessment_view(&assessment) })
 }
 
 /// `POST .../incidents/{iid}/notify` (`incident_manage`): plans the client's notification (and the listed
@@ -157,7 +154,7 @@ pub(super) async fn notify(
     auth: Authenticated,
     AppPath((id, iid)): AppPath<(String, String)>,
     AppJson(body): AppJson<NotifyBody>,
-) -> Reply {
+) -> Answered {
     let mut platforms = Vec::new();
     for raw in &body.platforms {
         let platform: Platform = raw.parse().map_err(|e| AppError::invalid(format!("`platforms`: {e}")))?;
@@ -171,7 +168,7 @@ pub(super) async fn notify(
         .notify_incident(&auth.actor, &iid, vec![tenant], platforms)
         .await
         .map_err(case_error)?;
-    ok(json!({"incident": incident_json(&incident)}))
+    ok(IncidentAnswer { incident: incident_view(&incident) })
 }
 
 /// `POST .../incidents/{iid}/remediate` (`incident_manage`): records a remediation step.
@@ -180,12 +177,12 @@ pub(super) async fn remediate(
     auth: Authenticated,
     AppPath((id, iid)): AppPath<(String, String)>,
     AppJson(body): AppJson<RemediateBody>,
-) -> Reply {
+) -> Answered {
     let action = display_text("action", &body.action, MAX_TEXT)?;
     let (_, iid) = visible(&state, &auth, &id, &iid).await?;
     let incident =
         state.services().remediate_incident(&auth.actor, &iid, &action).await.map_err(case_error)?;
-    ok(json!({"incident": incident_json(&incident)}))
+    ok(IncidentAnswer { incident: incident_view(&incident) })
 }
 
 /// `POST .../incidents/{iid}/close` (`incident_manage`): contains and resolves as needed, records the
@@ -196,7 +193,7 @@ pub(super) async fn close(
     auth: Authenticated,
     AppPath((id, iid)): AppPath<(String, String)>,
     AppJson(body): AppJson<CloseIncidentBody>,
-) -> Reply {
+) -> Answered {
     let review = display_text("review", &body.review, MAX_TEXT)?;
     if body.follow_ups.len() > MAX_ITEMS {
         return Err(AppError::invalid(format!("`follow_ups`: at most {MAX_ITEMS}")));
@@ -213,5 +210,5 @@ pub(super) async fn close(
         .close_incident(&auth.actor, &iid, &review, &follow_refs)
         .await
         .map_err(case_error)?;
-    ok(json!({"incident": incident_json(&incident)}))
+    ok(IncidentAnswer { incident: incident_view(&incident) })
 }

@@ -1,7 +1,9 @@
 //! `GET /v1/openapi.json`: the OpenAPI 3.1 document of the API, generated from the route table the router
-//! is built from ([`super::operations`]), so it cannot drift from the routes. Request bodies and query
-//! strings are described by the JSON Schemas schemars derives from the wire types; every error answer
-//! references the `Error` schema, whose `code` enum is derived from [`crate::ErrorCode`].
+//! is built from ([`super::operations`]), so it cannot drift from the routes. Request bodies, query
+//! strings and JSON success answers are described by the JSON Schemas schemars derives from the wire types
+//! (bodies and queries as they are read, answers as they are written: an answer's `Option` field is
+//! required and may be `null`, unless it is left out when empty); every error answer references the
+//! `Error` schema, whose `code` enum is derived from [`crate::ErrorCode`].
 //!
 //! The document describes; it reveals no data, so it needs no credentials. It is generated once per
 //! process.
@@ -37,25 +39,43 @@ const SESSION: &str = "session";
 /// The security scheme of an integrator's API key.
 const API_KEY: &str = "apiKey";
 
-/// The OpenAPI document of `operations`.
-pub(crate) fn document(operations: &[Operation]) -> Value {
-    let mut generator = SchemaSettings::draft2020_12()
-        .with(|settings| {
+/// The schema generators of one document: request types are described as they are read, answer types
+/// as they are written. Both put their named schemas under `/components/schemas`; the types of the two
+/// sides are distinct, so their names do not meet.
+pub(crate) struct Generators {
+    pub(crate) requests: SchemaGenerator,
+    pub(crate) answers: SchemaGenerator,
+}
+
+impl Generators {
+    /// Both generators, naming their schemas under `/components/schemas` and writing no meta-schema.
+    pub(crate) fn new() -> Self {
+        let settings = SchemaSettings::draft2020_12().with(|settings| {
             settings.definitions_path = "/components/schemas".into();
             settings.meta_schema = None;
-        })
-        .into_generator();
-    let error = error_schema(&mut generator).to_value();
+        });
+        Self {
+            requests: settings.clone().for_deserialize().into_generator(),
+            answers: settings.for_serialize().into_generator(),
+        }
+    }
+}
+
+/// The OpenAPI document of `operations`.
+pub(crate) fn document(operations: &[Operation]) -> Value {
+    let mut generators = Generators::new();
+    let error = error_schema(&mut generators.answers).to_value();
     let mut paths = Map::new();
     let mut tags = BTreeSet::new();
     for op in operations {
         tags.insert(op.tag);
         let item = paths.entry(op.path).or_insert_with(|| Value::Object(Map::new()));
         if let Some(item) = item.as_object_mut() {
-            item.insert(op.verb.name().to_owned(), operation(op, &mut generator, &error));
+            item.insert(op.verb.name().to_owned(), operation(op, &mut generators, &error));
         }
     }
-    let mut schemas = generator.take_definitions(true);
+    let mut schemas = generators.requests.take_definitions(true);
+    schemas.extend(generators.answers.take_definitions(true));
     schemas.values_mut().for_each(add_enum);
     json!({
         "openapi": "3.1.0",
@@ -90,7 +110,8 @@ pub(crate) fn document(operations: &[Operation]) -> Value {
 }
 
 /// The operation object of `op`.
-fn operation(op: &Operation, generator: &mut SchemaGenerator, error: &Value) -> Value {
+fn operation(op: &Operation, generators: &mut Generators, error: &Value) -> Value {
+    let generator = &mut generators.requests;
     let mut parameters: Vec<Value> = path_parameters(op.path)
         .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
         .collect();
@@ -127,7 +148,7 @@ fn operation(op: &Operation, generator: &mut SchemaGenerator, error: &Value) -> 
         if let Some(schema) = typed {
             response.insert(
                 "content".to_owned(),
-                json!({"application/json": {"schema": schema(generator).to_value()}}),
+                json!({"application/json": {"schema": schema(&mut generators.answers).to_value()}}),
             );
         } else if let Some(content) = content(answer.media) {
             response.insert("content".to_owned(), content);
@@ -312,3 +333,6 @@ fn error_description(status: u16) -> &'static str {
         _ => "error",
     }
 }
+
+#[cfg(test)]
+mod tests;

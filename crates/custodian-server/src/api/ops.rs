@@ -7,14 +7,14 @@ use axum::http::{HeaderMap, header};
 use axum::response::IntoResponse;
 use custodian_core::audit::system_tenant;
 use secrecy::ExposeSecret as _;
-use serde_json::json;
 use subtle::ConstantTimeEq as _;
 
 use crate::error::{AppError, ErrorCode};
 use crate::state::AppState;
+use crate::wire::Health;
 
 pub(super) async fn healthz() -> impl IntoResponse {
-    Json(json!({"status": "ok"}))
+    Json(Health { status: "ok" })
 }
 
 /// Ready when the store answers: the head of the system chain is one indexed read.
@@ -25,7 +25,7 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Result<impl IntoRes
         .head(&system_tenant())
         .await
         .map_err(|e| AppError::unavailable("store", e.to_string()))?;
-    Ok(Json(json!({"status": "ready"})))
+    Ok(Json(Health { status: "ready" }))
 }
 
 /// The metrics; with `security.metrics_token` set, only for `Authorization: Bearer <token>` (compared in

@@ -8,23 +8,18 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use custodian_core::ports::SessionRecord;
 use secrecy::ExposeSecret;
-use serde_json::{Value, json};
 
+use super::{Answered, created, ok};
 use crate::authn::{Authenticated, Principal};
 use crate::error::AppError;
 use crate::extract::{AppJson, AppPath};
 use crate::state::AppState;
 use crate::usecase::personnel::{self as uc, Enrolment, SessionsOf};
 use crate::wire::{
-    AccessBody, CreateApiKeyBody, CreatePersonBody, LoginBody, RevealedTotp, SessionList, SessionView,
-    SessionsRevoked, StepUpBody, api_key_json, person_json, ts,
+    AccessBody, ApiKeyAnswer, ApiKeyCreated, ApiKeyList, CreateApiKeyBody, CreatePersonBody, LoginAnswer,
+    LoginBody, MeAnswer, MeSessionView, PeopleList, PersonAnswer, PersonEnrolled, RevealedTotp, SessionList,
+    SessionView, SessionsRevoked, StepUpAnswer, StepUpBody, api_key_view, person_view, ts,
 };
-
-type Reply = Result<(StatusCode, Json<Value>), AppError>;
-
-fn ok(value: Value) -> Reply {
-    Ok((StatusCode::OK, Json(value)))
-}
 
 fn revealed(enrolment: &Enrolment) -> RevealedTotp {
     RevealedTotp {
@@ -33,15 +28,15 @@ fn revealed(enrolment: &Enrolment) -> RevealedTotp {
     }
 }
 
-pub(super) async fn login(State(state): State<AppState>, AppJson(body): AppJson<LoginBody>) -> Reply {
+pub(super) async fn login(State(state): State<AppState>, AppJson(body): AppJson<LoginBody>) -> Answered {
     let outcome = uc::login(&state, body).await?;
-    ok(json!({
-        "token": outcome.token.expose_secret(),
-        "token_type": "Bearer",
-        "expires_at": ts(outcome.record.expires_at),
-        "mfa_verified_at": outcome.record.mfa_verified_at.map(ts),
-        "person": person_json(&outcome.person),
-    }))
+    ok(LoginAnswer {
+        token: outcome.token.expose_secret(),
+        token_type: "Bearer",
+        expires_at: ts(outcome.record.expires_at),
+        mfa_verified_at: outcome.record.mfa_verified_at.map(ts),
+        person: person_view(&outcome.person),
+    })
 }
 
 pub(super) async fn logout(
@@ -56,23 +51,22 @@ pub(super) async fn step_up(
     State(state): State<AppState>,
     auth: Authenticated,
     AppJson(body): AppJson<StepUpBody>,
-) -> Reply {
+) -> Answered {
     let at = uc::step_up(&state, &auth, body).await?;
-    ok(json!({"mfa_verified_at": ts(at)}))
+    ok(StepUpAnswer { mfa_verified_at: ts(at) })
 }
 
-pub(super) async fn me(auth: Authenticated) -> Reply {
+pub(super) async fn me(auth: Authenticated) -> Answered {
     match &auth.principal {
-        Principal::Session { record, person, .. } => ok(json!({
-            "kind": "person",
-            "person": person_json(person),
-            "session": {
-                "created_at": ts(record.created_at),
-                "expires_at": ts(record.expires_at),
-                "mfa_verified_at": record.mfa_verified_at.map(ts),
+        Principal::Session { record, person, .. } => ok(MeAnswer::Person {
+            person: person_view(person),
+            session: MeSessionView {
+                created_at: ts(record.created_at),
+                expires_at: ts(record.expires_at),
+                mfa_verified_at: record.mfa_verified_at.map(ts),
             },
-        })),
-        Principal::ApiKey(key) => ok(json!({"kind": "api_key", "api_key": api_key_json(key)})),
+        }),
+        Principal::ApiKey(key) => ok(MeAnswer::ApiKey { api_key: api_key_view(key) }),
     }
 }
 
@@ -128,23 +122,23 @@ pub(super) async fn create(
     State(state): State<AppState>,
     auth: Authenticated,
     AppJson(body): AppJson<CreatePersonBody>,
-) -> Reply {
+) -> Answered {
     let (person, enrolment) = uc::create_person(&state, &auth, body).await?;
-    Ok((StatusCode::CREATED, Json(json!({"person": person_json(&person), "totp": revealed(&enrolment)}))))
+    created(PersonEnrolled { person: person_view(&person), totp: revealed(&enrolment) })
 }
 
-pub(super) async fn list(State(state): State<AppState>, auth: Authenticated) -> Reply {
+pub(super) async fn list(State(state): State<AppState>, auth: Authenticated) -> Answered {
     let people = uc::list_people(&state, &auth).await?;
-    ok(json!({"people": people.iter().map(person_json).collect::<Vec<_>>()}))
+    ok(PeopleList { people: people.iter().map(person_view).collect() })
 }
 
 pub(super) async fn get(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
+) -> Answered {
     let person = uc::get_person(&state, &auth, &id).await?;
-    ok(json!({"person": person_json(&person)}))
+    ok(PersonAnswer { person: person_view(&person) })
 }
 
 pub(super) async fn set_access(
@@ -152,48 +146,48 @@ pub(super) async fn set_access(
     auth: Authenticated,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<AccessBody>,
-) -> Reply {
+) -> Answered {
     let person = uc::set_access(&state, &auth, &id, body).await?;
-    ok(json!({"person": person_json(&person)}))
+    ok(PersonAnswer { person: person_view(&person) })
 }
 
 pub(super) async fn enrol_totp(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
+) -> Answered {
     let (person, enrolment) = uc::enrol_totp(&state, &auth, &id).await?;
-    ok(json!({"person": person_json(&person), "totp": revealed(&enrolment)}))
+    ok(PersonEnrolled { person: person_view(&person), totp: revealed(&enrolment) })
 }
 
 pub(super) async fn disable(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
+) -> Answered {
     let person = uc::disable_person(&state, &auth, &id).await?;
-    ok(json!({"person": person_json(&person)}))
+    ok(PersonAnswer { person: person_view(&person) })
 }
 
 pub(super) async fn create_key(
     State(state): State<AppState>,
     auth: Authenticated,
     AppJson(body): AppJson<CreateApiKeyBody>,
-) -> Reply {
+) -> Answered {
     let (key, secret) = uc::create_api_key(&state, &auth, body).await?;
-    Ok((StatusCode::CREATED, Json(json!({"api_key": api_key_json(&key), "key": secret.expose_secret()}))))
+    created(ApiKeyCreated { api_key: api_key_view(&key), key: secret.expose_secret() })
 }
 
-pub(super) async fn list_keys(State(state): State<AppState>, auth: Authenticated) -> Reply {
+pub(super) async fn list_keys(State(state): State<AppState>, auth: Authenticated) -> Answered {
     let keys = uc::list_api_keys(&state, &auth).await?;
-    ok(json!({"api_keys": keys.iter().map(api_key_json).collect::<Vec<_>>()}))
+    ok(ApiKeyList { api_keys: keys.iter().map(api_key_view).collect() })
 }
 
 pub(super) async fn revoke_key(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
+) -> Answered {
     let key = uc::revoke_api_key(&state, &auth, &id).await?;
-    ok(json!({"api_key": api_key_json(&key)}))
+    ok(ApiKeyAnswer { api_key: api_key_view(&key) })
 }

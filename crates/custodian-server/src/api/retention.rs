@@ -3,16 +3,14 @@
 //! needs step-up MFA, ACC-2). Writes call core's `retention_sweep`, `place_hold` and `lift_hold`, which
 //! authorize, audit and store; reads authorize `tenant_read` and come from the stores.
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use custodian_core::authz::Action;
 use custodian_core::data::DataClass;
 use custodian_core::retention::{HoldId, HoldScope, effective_period};
-use serde_json::json;
 
 use super::changes::{case_error, parse_time};
-use super::grants::{Reply, grant_from_path, ok};
+use super::grants::grant_from_path;
+use super::{Answered, created, ok};
 use crate::authn::Authenticated;
 use crate::error::AppError;
 use crate::extract::{AppJson, AppPath};
@@ -20,8 +18,11 @@ use crate::guard::authorize;
 use crate::state::AppState;
 use crate::usecase::display_text;
 use crate::usecase::tenants::tenant_from_path;
-use crate::wire::cases::{HoldBody, disposal_str, hold_json, period_json, sweep_json};
-use crate::wire::flows::receipt_json;
+use crate::wire::cases::{
+    HoldAnswer, HoldBody, HoldList, ListedHold, PolicyView, ReceiptList, RetentionPolicies, SweepAnswer,
+    disposal_name, hold_view, period_view, sweep_view,
+};
+use crate::wire::flows::receipt_view;
 
 /// Longest hold reason accepted (core bounds it too).
 const MAX_REASON: usize = 500;
@@ -50,24 +51,22 @@ pub(super) async fn policies(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
+) -> Answered {
     let tenant_id = tenant_from_path(&id)?;
     authorize(&state, &auth.actor, Action::ReadTenant, Some(&tenant_id)).await?;
     let tenant = state.deps().tenants.tenant(&tenant_id).await?;
     let policy = &state.settings().retention;
-    let rules: Vec<_> = policy
+    let policies = policy
         .rules()
-        .map(|rule| {
-            json!({
-                "class": rule.class.as_str(),
-                "policy": period_json(rule.period),
-                "contract_days": tenant.contract.retention_overrides.get(&rule.class).map(|d| d.days()),
-                "effective": period_json(effective_period(rule.class, &tenant.contract, policy)),
-                "disposal": disposal_str(rule.disposal),
-            })
+        .map(|rule| PolicyView {
+            class: rule.class.as_str(),
+            policy: period_view(rule.period),
+            contract_days: tenant.contract.retention_overrides.get(&rule.class).map(|d| d.days()),
+            effective: period_view(effective_period(rule.class, &tenant.contract, policy)),
+            disposal: disposal_name(rule.disposal),
         })
         .collect();
-    ok(json!({"policies": rules}))
+    ok(RetentionPolicies { policies })
 }
 
 /// `POST /v1/tenants/{id}/retention/sweep` (`retention_manage`): deletes or anonymizes what is past its
@@ -76,10 +75,10 @@ pub(super) async fn sweep(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let report = state.services().retention_sweep(&auth.actor, &tenant).await.map_err(case_error)?;
-    ok(json!({"sweep": sweep_json(&report.summary)}))
+    ok(SweepAnswer { sweep: sweep_view(&report.summary) })
 }
 
 /// `GET /v1/tenants/{id}/retention/receipts` (`tenant_read`): deletion receipts, newest first (RET-6).
@@ -87,12 +86,12 @@ pub(super) async fn receipts(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     authorize(&state, &auth.actor, Action::ReadTenant, Some(&tenant)).await?;
     let mut receipts = state.deps().cases.receipts(&tenant).await?;
     receipts.sort_by(|a, b| b.completed_at().cmp(&a.completed_at()).then_with(|| a.id().cmp(b.id())));
-    ok(json!({"receipts": receipts.iter().map(receipt_json).collect::<Vec<_>>()}))
+    ok(ReceiptList { receipts: receipts.iter().map(receipt_view).collect() })
 }
 
 /// `GET /v1/tenants/{id}/retention/holds` (`tenant_read`): every hold, newest first.
@@ -100,19 +99,15 @@ pub(super) async fn holds(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     authorize(&state, &auth.actor, Action::ReadTenant, Some(&tenant)).await?;
     let mut holds = state.deps().cases.holds(&tenant).await?;
     holds.sort_by(|a, b| b.placed_at().cmp(&a.placed_at()).then_with(|| a.id().cmp(b.id())));
     let now = state.now();
-    ok(json!({"holds": holds.iter().map(|h| {
-        let mut value = hold_json(h);
-        if let Some(object) = value.as_object_mut() {
-            object.insert("active".to_owned(), json!(h.is_active(now)));
-        }
-        value
-    }).collect::<Vec<_>>()}))
+    ok(HoldList {
+        holds: holds.iter().map(|h| ListedHold { hold: hold_view(h), active: h.is_active(now) }).collect(),
+    })
 }
 
 /// `POST /v1/tenants/{id}/retention/holds` (`hold_manage`): a hold with a reason, an owner (the person
@@ -122,7 +117,7 @@ pub(super) async fn place_hold(
     auth: Authenticated,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<HoldBody>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let scope = parse_scope(&body.scope)?;
     let reason = display_text("reason", &body.reason, MAX_REASON)?;
@@ -132,7 +127,7 @@ pub(super) async fn place_hold(
         .place_hold(&auth.actor, &tenant, scope, &reason, ends_at)
         .await
         .map_err(case_error)?;
-    Ok((StatusCode::CREATED, Json(json!({"hold": hold_json(&hold)}))))
+    created(HoldAnswer { hold: hold_view(&hold) })
 }
 
 /// `POST /v1/tenants/{id}/retention/holds/{hid}/lift` and `DELETE .../holds/{hid}` (`hold_manage`,
@@ -141,9 +136,9 @@ pub(super) async fn lift_hold(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath((id, hid)): AppPath<(String, String)>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let hid = hold_from_path(&hid)?;
     let hold = state.services().lift_hold(&auth.actor, &tenant, &hid).await.map_err(case_error)?;
-    ok(json!({"hold": hold_json(&hold)}))
+    ok(HoldAnswer { hold: hold_view(&hold) })
 }

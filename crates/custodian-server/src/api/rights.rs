@@ -4,7 +4,6 @@
 //! offboarding. Writes call core's use cases, which authorize (`rights_manage`, `data_export`), audit and
 //! store; reads authorize `rights_manage` and come from the case store.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -13,10 +12,10 @@ use custodian_core::data::Purpose;
 use custodian_core::retention::DeletionCause;
 use custodian_core::rights::{Regime, RightsKind, RightsRequestId};
 use custodian_core::service::{ExportFormat, RightsChange};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::changes::{case_error, parse_time};
-use super::grants::{Reply, ok};
+use super::{Answered, created, ok};
 use crate::authn::Authenticated;
 use crate::error::AppError;
 use crate::extract::{AppJson, AppPath, AppQuery};
@@ -24,8 +23,11 @@ use crate::guard::authorize;
 use crate::state::AppState;
 use crate::usecase::display_text;
 use crate::usecase::tenants::tenant_from_path;
-use crate::wire::cases::{ExportQuery, OpenRightsBody, UpdateRightsBody, rights_json};
-use crate::wire::flows::receipt_json;
+use crate::wire::cases::{
+    CsvFileView, ExportQuery, ListedRights, ListedRightsAnswer, Offboarded, OpenRightsBody, RightsAnswer,
+    RightsList, UpdateRightsBody, rights_view,
+};
+use crate::wire::flows::{ReceiptAnswer, receipt_view};
 
 /// Longest extension or rejection reason accepted.
 const MAX_REASON: usize = 500;
@@ -79,7 +81,7 @@ pub(super) async fn open(
     auth: Authenticated,
     AppPath(id): AppPath<String>,
     AppJson(body): AppJson<OpenRightsBody>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let kind = parse_kind(&body)?;
     let regime = parse_regime(&body.regime)?;
@@ -93,7 +95,7 @@ pub(super) async fn open(
         .await
         .map_err(case_error)?;
     let holidays = &state.settings().holidays;
-    Ok((StatusCode::CREATED, Json(json!({"request": rights_json(&request, holidays)}))))
+    created(RightsAnswer { request: rights_view(&request, holidays) })
 }
 
 /// `GET /v1/tenants/{id}/rights` (`rights_manage`): every request, newest first, with its deadlines and
@@ -102,24 +104,19 @@ pub(super) async fn list(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     authorize(&state, &auth.actor, Action::ManageRights, Some(&tenant)).await?;
     let mut requests = state.deps().cases.rights_requests(&tenant).await?;
     requests.sort_by(|a, b| b.received_at().cmp(&a.received_at()).then_with(|| a.id().cmp(b.id())));
     let holidays = &state.settings().holidays;
     let now = state.now();
-    let views: Vec<Value> = requests
-        .iter()
-        .map(|r| {
-            let mut value = rights_json(r, holidays);
-            if let Some(object) = value.as_object_mut() {
-                object.insert("overdue".to_owned(), json!(r.is_overdue(now, holidays)));
-            }
-            value
-        })
-        .collect();
-    ok(json!({"requests": views}))
+    ok(RightsList {
+        requests: requests
+            .iter()
+            .map(|r| ListedRights { request: rights_view(r, holidays), overdue: r.is_overdue(now, holidays) })
+            .collect(),
+    })
 }
 
 /// `GET /v1/tenants/{id}/rights/{rid}` (`rights_manage`).
@@ -127,17 +124,18 @@ pub(super) async fn get(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath((id, rid)): AppPath<(String, String)>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let rid = request_from_path(&rid)?;
     authorize(&state, &auth.actor, Action::ManageRights, Some(&tenant)).await?;
     let request = state.deps().cases.rights_request(&tenant, &rid).await?;
     let holidays = &state.settings().holidays;
-    let mut value = rights_json(&request, holidays);
-    if let Some(object) = value.as_object_mut() {
-        object.insert("overdue".to_owned(), json!(request.is_overdue(state.now(), holidays)));
-    }
-    ok(json!({"request": value}))
+    ok(ListedRightsAnswer {
+        request: ListedRights {
+            request: rights_view(&request, holidays),
+            overdue: request.is_overdue(state.now(), holidays),
+        },
+    })
 }
 
 /// `POST /v1/tenants/{id}/rights/{rid}/update` (`rights_manage`): acknowledge, extend (with a reason and
@@ -147,7 +145,7 @@ pub(super) async fn update(
     auth: Authenticated,
     AppPath((id, rid)): AppPath<(String, String)>,
     AppJson(body): AppJson<UpdateRightsBody>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let rid = request_from_path(&rid)?;
     let reason = body
@@ -187,7 +185,7 @@ pub(super) async fn update(
         .update_rights_request(&auth.actor, &tenant, &rid, change)
         .await
         .map_err(case_error)?;
-    ok(json!({"request": rights_json(&request, &state.settings().holidays)}))
+    ok(RightsAnswer { request: rights_view(&request, &state.settings().holidays) })
 }
 
 /// `GET /v1/tenants/{id}/rights/export?format=json|csv[&file=…]` (`data_export`, step-up MFA): everything
@@ -240,7 +238,7 @@ pub(super) async fn delete_data(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath((id, rid)): AppPath<(String, String)>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let rid = request_from_path(&rid)?;
     // The receipt names the request as its cause: it must be this tenant's, and a deletion request.
@@ -257,7 +255,7 @@ pub(super) async fn delete_data(
         .delete_client_data(&auth.actor, &tenant, DeletionCause::ClientRequest(rid))
         .await
         .map_err(case_error)?;
-    ok(json!({"receipt": receipt_json(&receipt)}))
+    ok(ReceiptAnswer { receipt: receipt_view(&receipt) })
 }
 
 /// `POST /v1/tenants/{id}/rights/offboard` (`rights_manage`, and `data_export` with step-up MFA for the
@@ -267,7 +265,7 @@ pub(super) async fn offboard(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath(id): AppPath<String>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     // Core marks the tenant offboarding before it exports: ask both decisions first, so that a missing
     // permission or a stale step-up changes nothing.
@@ -276,9 +274,9 @@ pub(super) async fn offboard(
     let done = state.services().offboard(&auth.actor, &tenant).await.map_err(case_error)?;
     // The data is gone by now: never fail here, whatever the document looks like.
     let export: Value = serde_json::from_str(&done.json).unwrap_or_else(|_| Value::String(done.json.clone()));
-    ok(json!({
-        "receipt": receipt_json(&done.receipt),
-        "export": export,
-        "csv": done.csv.iter().map(|f| json!({"name": f.name, "content": f.content})).collect::<Vec<_>>(),
-    }))
+    ok(Offboarded {
+        receipt: receipt_view(&done.receipt),
+        export,
+        csv: done.csv.iter().map(|f| CsvFileView { name: &f.name, content: &f.content }).collect(),
+    })
 }

@@ -17,19 +17,19 @@ use custodian_core::data::ReportLevel;
 use custodian_core::grant::Grant;
 use custodian_core::platform::{AccountRef, Task};
 use custodian_core::ports::{OrderQuery, ReportQuery};
-use serde_json::json;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, Duration, OffsetDateTime};
 
-use super::grants::{Reply, grant_from_path, ok, service_error};
+use super::grants::{grant_from_path, service_error};
+use super::{Answered, ok};
 use crate::authn::Authenticated;
 use crate::error::AppError;
 use crate::extract::{AppJson, AppPath};
 use crate::guard::authorize;
 use crate::state::AppState;
 use crate::usecase::tenants::tenant_from_path;
-use crate::wire::flows::{SyncBody, checkpoint_json, grant_json, sync_report_json};
+use crate::wire::flows::{SyncBody, SyncRuns, SyncStatus, checkpoint_view, grant_view, sync_run_view};
 use crate::worker::{default_orders_delay, orders_window_end};
 
 /// The default report window: the last 28 days (Meta's late-attribution window), today included.
@@ -163,7 +163,7 @@ pub(super) async fn trigger(
     auth: Authenticated,
     AppPath((id, grant)): AppPath<(String, String)>,
     AppJson(body): AppJson<SyncBody>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let grant_id = grant_from_path(&grant)?;
     authorize(&state, &auth.actor, Action::ReadTenant, Some(&tenant)).await?;
@@ -198,11 +198,11 @@ pub(super) async fn trigger(
                 Kind::Stock => services.sync_stock(actor, &tenant, &grant_id, account).await,
             }
             .map_err(service_error)?;
-            runs.push(sync_report_json(kind.as_str(), &account.key(), &report));
+            runs.push(sync_run_view(kind.as_str(), account.key(), &report));
         }
     }
     let grant = deps.grants.grant(&tenant, &grant_id).await?;
-    ok(json!({"grant": grant_json(&grant), "runs": runs}))
+    ok(SyncRuns { grant: grant_view(&grant), runs })
 }
 
 /// The checkpoint kinds: (name, the task core saves the checkpoint under).
@@ -219,7 +219,7 @@ pub(super) async fn status(
     State(state): State<AppState>,
     auth: Authenticated,
     AppPath((id, grant)): AppPath<(String, String)>,
-) -> Reply {
+) -> Answered {
     let tenant = tenant_from_path(&id)?;
     let grant_id = grant_from_path(&grant)?;
     authorize(&state, &auth.actor, Action::ReadTenant, Some(&tenant)).await?;
@@ -231,11 +231,11 @@ pub(super) async fn status(
     for account in &accounts {
         for (name, task) in CHECKPOINTS {
             if let Some(checkpoint) = deps.datasets.checkpoint(&tenant, &grant_id, task, account).await? {
-                checkpoints.push(checkpoint_json(name, &checkpoint));
+                checkpoints.push(checkpoint_view(name, &checkpoint));
             }
         }
     }
-    ok(json!({"grant": grant_json(&grant), "checkpoints": checkpoints}))
+    ok(SyncStatus { grant: grant_view(&grant), checkpoints })
 }
 
 #[cfg(test)]

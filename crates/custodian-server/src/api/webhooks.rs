@@ -30,7 +30,6 @@ use custodian_core::audit::{ActorRef, Hash, SignalRejected, system_tenant};
 use custodian_core::platform::Platform;
 use custodian_core::ports::{RawSignal, SignalError};
 use custodian_core::service::{ServiceError, SignalOutcome};
-use serde_json::json;
 use time::Duration;
 
 use super::grants::{platform_from_path, service_error};
@@ -38,6 +37,7 @@ use crate::error::{AppError, ErrorCode};
 use crate::extract::AppPath;
 use crate::guard;
 use crate::state::AppState;
+use crate::wire::flows::{SignalAnswer, SignalStatus};
 
 /// How long a handled notification is remembered for replay detection.
 pub(crate) const REPLAY_WINDOW: Duration = Duration::days(7);
@@ -178,7 +178,7 @@ fn answer(
     replay_key: Option<Hash>,
 ) -> Response {
     if let SignalOutcome::Challenge(response) = outcome {
-        return (StatusCode::OK, Json(json!({"challengeResponse": response}))).into_response();
+        return Json(SignalAnswer::Challenge { challenge_response: response }).into_response();
     }
     if platform == Platform::Ebay {
         return StatusCode::NO_CONTENT.into_response();
@@ -195,12 +195,12 @@ fn answer(
             format!("deletion-{}", hex.get(..20).unwrap_or_default())
         });
         let url = format!("{}/v1/webhooks/meta/data-deletion?confirmation_code={code}", state.public_url());
-        return (StatusCode::OK, Json(json!({"url": url, "confirmation_code": code}))).into_response();
+        return Json(SignalAnswer::DataDeletion { url, confirmation_code: code }).into_response();
     }
     let (status, revoked) = match &outcome {
-        SignalOutcome::Revoked(receipts) => ("revoked", receipts.len()),
-        SignalOutcome::Alerted => ("alerted", 0),
-        SignalOutcome::NoMatchingGrant | SignalOutcome::Challenge(_) => ("received", 0),
+        SignalOutcome::Revoked(receipts) => (SignalStatus::Revoked, receipts.len()),
+        SignalOutcome::Alerted => (SignalStatus::Alerted, 0),
+        SignalOutcome::NoMatchingGrant | SignalOutcome::Challenge(_) => (SignalStatus::Received, 0),
     };
-    (StatusCode::OK, Json(json!({"status": status, "grants_revoked": revoked}))).into_response()
+    Json(SignalAnswer::Handled { status, grants_revoked: revoked }).into_response()
 }

@@ -11,7 +11,6 @@ use custodian_core::retention::{DeletionCause, DeletionReceipt};
 use custodian_core::service::{OrderView, SyncReport};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 
 use super::ts;
 
@@ -120,45 +119,149 @@ pub(crate) fn report_level(level: ReportLevel) -> &'static str {
     }
 }
 
-fn revocation_json(cause: &RevocationCause) -> Value {
+/// Why a grant was revoked; `kind` says which.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", rename = "Revocation")]
+pub(crate) enum RevocationView<'a> {
+    /// The platform said the authorization is gone (AUTH-6).
+    PlatformSignal {
+        platform: &'static str,
+        /// `deauthorized` or `deletion_requested`.
+        signal: &'a str,
+    },
+    /// The platform refused the grant's credentials.
+    CredentialsRejected { detail: &'a str },
+    /// A person revoked it (for an API key: the person accountable for the key).
+    Requested { by: &'a str },
+    /// The tenant was offboarded (RGT-3).
+    Offboarding,
+}
+
+fn revocation_view(cause: &RevocationCause) -> RevocationView<'_> {
     match cause {
         RevocationCause::PlatformSignal { platform, signal } => {
-            json!({"kind": "platform_signal", "platform": platform.as_str(), "signal": signal})
+            RevocationView::PlatformSignal { platform: platform.as_str(), signal }
         }
-        RevocationCause::CredentialsRejected { detail } => {
-            json!({"kind": "credentials_rejected", "detail": detail})
-        }
-        RevocationCause::Requested { by } => json!({"kind": "requested", "by": by.as_str()}),
-        RevocationCause::Offboarding => json!({"kind": "offboarding"}),
+        RevocationCause::CredentialsRejected { detail } => RevocationView::CredentialsRejected { detail },
+        RevocationCause::Requested { by } => RevocationView::Requested { by: by.as_str() },
+        RevocationCause::Offboarding => RevocationView::Offboarding,
     }
+}
+
+/// What the last live validation of a grant found (AUTH-2).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename = "GrantEvidence")]
+pub(crate) struct EvidenceView<'a> {
+    /// The owner identity the platform reported.
+    owner: &'a str,
+    /// The accounts reachable under the grant (AUTH-3), as account keys, e.g. `meta:act_1`.
+    accounts: Vec<String>,
+    /// The scopes the platform reported as granted (AUTH-4).
+    scopes: Vec<&'a str>,
+    /// When the authorization ends, if the platform says (RFC 3339).
+    expires_at: Option<String>,
+    /// Meta's data access expiry (RFC 3339): no data may be read after it.
+    data_access_expires_at: Option<String>,
+    /// When this validation ran (RFC 3339).
+    validated_at: String,
 }
 
 /// A grant: state, tasks, PII switch, the last validation's evidence and review reasons. No tokens: they
 /// live only in the secret store (SEC-1).
-pub(crate) fn grant_json(grant: &Grant) -> Value {
-    let evidence = grant.evidence().map(|e| {
-        json!({
-            "owner": e.owner.as_str(),
-            "accounts": e.accounts.iter().map(|a| a.key()).collect::<Vec<_>>(),
-            "scopes": e.scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
-            "expires_at": e.expires_at.map(ts),
-            "data_access_expires_at": e.data_access_expires_at.map(ts),
-            "validated_at": ts(e.validated_at),
-        })
-    });
-    json!({
-        "id": grant.id.as_str(),
-        "tenant": grant.tenant.as_str(),
-        "platform": grant.platform.as_str(),
-        "state": grant.state().as_str(),
-        "tasks": grant.tasks.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
-        "pii_enabled": grant.pii_enabled,
-        "evidence": evidence,
-        "review": grant.review_reasons().iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "revocation": grant.revocation().map(revocation_json),
-        "created_at": ts(grant.created_at),
-        "updated_at": ts(grant.updated_at()),
-    })
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename = "Grant")]
+pub(crate) struct GrantView<'a> {
+    /// The grant's id.
+    id: &'a str,
+    /// The tenant the grant belongs to.
+    tenant: &'a str,
+    /// The platform, e.g. `meta`, `shopify`.
+    platform: &'static str,
+    /// `pending`, `active`, `needs_review`, `expired` or `revoked`.
+    state: &'static str,
+    /// The enabled tasks, e.g. `read_reporting`.
+    tasks: Vec<&'static str>,
+    /// Whether buyer PII may be read under the grant (MIN-2).
+    pii_enabled: bool,
+    /// `null` until the grant was validated.
+    evidence: Option<EvidenceView<'a>>,
+    /// What changed since approval, while the grant needs a review (AUTH-5).
+    review: Vec<String>,
+    /// Why the grant was revoked; `null` unless it was.
+    revocation: Option<RevocationView<'a>>,
+    /// RFC 3339.
+    created_at: String,
+    /// RFC 3339.
+    updated_at: String,
+}
+
+pub(crate) fn grant_view(grant: &Grant) -> GrantView<'_> {
+    GrantView {
+        id: grant.id.as_str(),
+        tenant: grant.tenant.as_str(),
+        platform: grant.platform.as_str(),
+        state: grant.state().as_str(),
+        tasks: grant.tasks.iter().map(|t| t.as_str()).collect(),
+        pii_enabled: grant.pii_enabled,
+        evidence: grant.evidence().map(|e| EvidenceView {
+            owner: e.owner.as_str(),
+            accounts: e.accounts.iter().map(|a| a.key()).collect(),
+            scopes: e.scopes.iter().map(|s| s.as_str()).collect(),
+            expires_at: e.expires_at.map(ts),
+            data_access_expires_at: e.data_access_expires_at.map(ts),
+            validated_at: ts(e.validated_at),
+        }),
+        review: grant.review_reasons().iter().map(ToString::to_string).collect(),
+        revocation: grant.revocation().map(revocation_view),
+        created_at: ts(grant.created_at),
+        updated_at: ts(grant.updated_at()),
+    }
+}
+
+/// One grant.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct GrantAnswer<'a> {
+    pub(crate) grant: GrantView<'a>,
+}
+
+/// `GET /v1/tenants/{id}/grants`: newest first.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct GrantList<'a> {
+    /// The tenant's grants, newest first.
+    pub(crate) grants: Vec<GrantView<'a>>,
+}
+
+/// `POST /v1/tenants/{id}/grants`: the pending grant and where to send the client for consent.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ConnectStarted<'a> {
+    pub(crate) grant: GrantView<'a>,
+    /// The platform's consent page, asking only for the enabled tasks' scopes (AUTH-4).
+    pub(crate) consent_url: &'a str,
+    /// The anti-forgery state the callback must carry (one use).
+    pub(crate) state: &'a str,
+    /// Where the platform sends the client's browser after consent.
+    pub(crate) redirect_uri: &'a str,
+    /// When the pending consent expires (RFC 3339).
+    pub(crate) expires_at: String,
+}
+
+/// What a live validation concluded.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case", rename = "ValidationOutcome")]
+pub(crate) enum ValidationName {
+    /// Validated; nothing that needs review changed.
+    Active,
+    /// The owner, accounts or scopes changed: processing stops until a review (AUTH-5).
+    NeedsReview,
+    /// The platform authorization lapsed.
+    Expired,
+}
+
+/// `POST /v1/tenants/{id}/grants/{grant}/validate`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct GrantValidated<'a> {
+    pub(crate) outcome: ValidationName,
+    pub(crate) grant: GrantView<'a>,
 }
 
 fn deletion_cause(cause: &DeletionCause) -> String {
@@ -170,48 +273,190 @@ fn deletion_cause(cause: &DeletionCause) -> String {
     }
 }
 
+/// What was deleted in one store.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename = "DeletedItem")]
+pub(crate) struct DeletedItemView<'a> {
+    /// The store: `dataset`, `contacts`, `secrets`, `keys` or `audit`.
+    store: &'static str,
+    /// What was deleted there: a record kind, `credentials`, `data key v3`.
+    what: &'a str,
+    /// How many were deleted.
+    count: u64,
+}
+
+/// What the re-check after a deletion still found in one store: zero when the deletion is complete.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename = "RecheckItem")]
+pub(crate) struct RecheckItemView<'a> {
+    /// The store re-checked.
+    store: &'static str,
+    /// What was looked for there.
+    what: &'a str,
+    /// How many are still there (0 when the deletion is complete).
+    remaining: u64,
+}
+
 /// A deletion receipt (RET-6): what was deleted per store and what the re-check still found.
-pub(crate) fn receipt_json(receipt: &DeletionReceipt) -> Value {
-    json!({
-        "id": receipt.id().as_str(),
-        "grant": receipt.grant().map(|g| g.as_str()),
-        "cause": deletion_cause(receipt.cause()),
-        "started_at": ts(receipt.started_at()),
-        "completed_at": ts(receipt.completed_at()),
-        "total_deleted": receipt.total_deleted(),
-        "clean": receipt.is_clean(),
-        "deleted": receipt.items().iter().map(|i| json!({
-            "store": i.store.as_str(), "what": i.what, "count": i.deleted,
-        })).collect::<Vec<_>>(),
-        "recheck": receipt.recheck().iter().map(|r| json!({
-            "store": r.store.as_str(), "what": r.what, "remaining": r.remaining,
-        })).collect::<Vec<_>>(),
-    })
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename = "DeletionReceipt")]
+pub(crate) struct ReceiptView<'a> {
+    /// The receipt's id.
+    id: &'a str,
+    /// The grant purged; `null` for a whole tenant.
+    grant: Option<&'a str>,
+    /// `revocation`, `client_request:<rights request id>`, `offboarding` or `retention`.
+    cause: String,
+    /// RFC 3339.
+    started_at: String,
+    /// RFC 3339.
+    completed_at: String,
+    /// Everything deleted, over all stores.
+    total_deleted: u64,
+    /// Whether the re-check found nothing left.
+    clean: bool,
+    /// What was deleted, per store.
+    deleted: Vec<DeletedItemView<'a>>,
+    /// What the re-check after the deletion found, per store.
+    recheck: Vec<RecheckItemView<'a>>,
+}
+
+pub(crate) fn receipt_view(receipt: &DeletionReceipt) -> ReceiptView<'_> {
+    ReceiptView {
+        id: receipt.id().as_str(),
+        grant: receipt.grant().map(|g| g.as_str()),
+        cause: deletion_cause(receipt.cause()),
+        started_at: ts(receipt.started_at()),
+        completed_at: ts(receipt.completed_at()),
+        total_deleted: receipt.total_deleted(),
+        clean: receipt.is_clean(),
+        deleted: receipt
+            .items()
+            .iter()
+            .map(|i| DeletedItemView { store: i.store.as_str(), what: &i.what, count: i.deleted })
+            .collect(),
+        recheck: receipt
+            .recheck()
+            .iter()
+            .map(|r| RecheckItemView { store: r.store.as_str(), what: &r.what, remaining: r.remaining })
+            .collect(),
+    }
+}
+
+/// A deletion receipt: a revoked grant's purge (RET-3) or a client's data deleted (RGT-1).
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ReceiptAnswer<'a> {
+    pub(crate) receipt: ReceiptView<'a>,
 }
 
 /// One sync run of one kind on one account.
-pub(crate) fn sync_report_json(kind: &str, account: &str, report: &SyncReport) -> Value {
-    json!({
-        "kind": kind,
-        "account": account,
-        "pages": report.pages,
-        "records": report.records,
-        "inserted": report.upserted.inserted,
-        "updated": report.upserted.updated,
-        "unchanged": report.upserted.unchanged,
-    })
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename = "SyncRun")]
+pub(crate) struct SyncRunView {
+    /// `reporting`, `orders` or `stock`.
+    pub(crate) kind: &'static str,
+    /// The account key, e.g. `meta:act_1`.
+    pub(crate) account: String,
+    /// Pages fetched from the platform.
+    pub(crate) pages: u32,
+    /// Records received.
+    pub(crate) records: u64,
+    /// Records stored that were new.
+    pub(crate) inserted: u64,
+    /// Records stored that changed.
+    pub(crate) updated: u64,
+    /// Records received that were already stored as they are.
+    pub(crate) unchanged: u64,
+}
+
+pub(crate) fn sync_run_view(kind: &'static str, account: String, report: &SyncReport) -> SyncRunView {
+    SyncRunView {
+        kind,
+        account,
+        pages: report.pages,
+        records: report.records,
+        inserted: report.upserted.inserted,
+        updated: report.upserted.updated,
+        unchanged: report.upserted.unchanged,
+    }
+}
+
+/// `POST /v1/tenants/{id}/grants/{grant}/syncs`: the grant after the runs, and what each run stored.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct SyncRuns<'a> {
+    pub(crate) grant: GrantView<'a>,
+    /// One run per account and kind, in the order they ran.
+    pub(crate) runs: Vec<SyncRunView>,
 }
 
 /// Where a sync stands (the checkpoint committed with its last page).
-pub(crate) fn checkpoint_json(kind: &str, checkpoint: &SyncCheckpoint) -> Value {
-    json!({
-        "kind": kind,
-        "task": checkpoint.task.as_str(),
-        "account": checkpoint.account.key(),
-        "finished": checkpoint.cursor.is_none(),
-        "watermark": checkpoint.watermark.map(ts),
-        "updated_at": ts(checkpoint.updated_at),
-    })
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename = "SyncCheckpoint")]
+pub(crate) struct CheckpointView {
+    /// `campaigns`, `report_rows`, `orders` or `stock`.
+    kind: &'static str,
+    /// The task the checkpoint is saved under, e.g. `read_orders`.
+    task: &'static str,
+    /// The account key.
+    account: String,
+    /// Whether the last run finished (no resume cursor left).
+    finished: bool,
+    /// The high-water mark reached (RFC 3339), if the kind has one.
+    watermark: Option<String>,
+    /// RFC 3339.
+    updated_at: String,
+}
+
+pub(crate) fn checkpoint_view(kind: &'static str, checkpoint: &SyncCheckpoint) -> CheckpointView {
+    CheckpointView {
+        kind,
+        task: checkpoint.task.as_str(),
+        account: checkpoint.account.key(),
+        finished: checkpoint.cursor.is_none(),
+        watermark: checkpoint.watermark.map(ts),
+        updated_at: ts(checkpoint.updated_at),
+    }
+}
+
+/// `GET /v1/tenants/{id}/grants/{grant}/syncs`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct SyncStatus<'a> {
+    pub(crate) grant: GrantView<'a>,
+    /// One per account and kind that has run.
+    pub(crate) checkpoints: Vec<CheckpointView>,
+}
+
+/// What a verified platform notification did.
+#[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum SignalStatus {
+    /// Every matching grant was revoked and its data purged (RET-3).
+    Revoked,
+    /// An expiry warning was raised as an alert.
+    Alerted,
+    /// Verified, but no grant matched (already revoked, or unknown).
+    Received,
+}
+
+/// `POST|GET /v1/webhooks/{platform}[/{topic}]`: the answer in the form the platform expects (eBay's
+/// verified notifications get 204 and no body instead).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub(crate) enum SignalAnswer {
+    /// An endpoint challenge (eBay): the response the platform checks.
+    Challenge {
+        #[serde(rename = "challengeResponse")]
+        challenge_response: String,
+    },
+    /// Meta's data-deletion callback: where the deletion's status can be seen, and its confirmation code
+    /// (the deletion receipt's id when grants were purged).
+    DataDeletion { url: String, confirmation_code: String },
+    /// Any other verified notification: what it did.
+    Handled {
+        status: SignalStatus,
+        /// How many grants were revoked and purged.
+        grants_revoked: usize,
+    },
 }
 
 /// A page of a dataset endpoint: its records and, when the page is full, the next page's cursor. The
@@ -312,16 +557,49 @@ pub(crate) fn campaign_view(campaign: &Campaign) -> CampaignView<'_> {
     }
 }
 
-fn buyer_json(buyer: &BuyerPii) -> Value {
-    json!({
-        "name": buyer.name,
-        "email": buyer.email,
-        "phone": buyer.phone,
-        "address": buyer.address.as_ref().map(|a| json!({
-            "lines": a.lines, "city": a.city, "region": a.region, "postal_code": a.postal_code,
-            "country": a.country,
-        })),
-    })
+/// A buyer's postal address.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename = "PostalAddress")]
+pub(crate) struct AddressView<'a> {
+    /// The street lines.
+    lines: &'a [String],
+    /// The city.
+    city: &'a str,
+    /// The state or region, if any.
+    region: Option<&'a str>,
+    /// The postal code, if any.
+    postal_code: Option<&'a str>,
+    /// As stored from the platform (usually ISO 3166-1 alpha-2).
+    country: &'a str,
+}
+
+/// A buyer's PII, opened for a reader allowed to see it (MIN-2).
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename = "Buyer")]
+pub(crate) struct BuyerView<'a> {
+    /// The buyer's name, if stored.
+    name: Option<&'a str>,
+    /// The buyer's email, if stored.
+    email: Option<&'a str>,
+    /// The buyer's phone number, if stored.
+    phone: Option<&'a str>,
+    /// The buyer's postal address, if stored.
+    address: Option<AddressView<'a>>,
+}
+
+fn buyer_view(buyer: &BuyerPii) -> BuyerView<'_> {
+    BuyerView {
+        name: buyer.name.as_deref(),
+        email: buyer.email.as_deref(),
+        phone: buyer.phone.as_deref(),
+        address: buyer.address.as_ref().map(|a| AddressView {
+            lines: &a.lines,
+            city: &a.city,
+            region: a.region.as_deref(),
+            postal_code: a.postal_code.as_deref(),
+            country: &a.country,
+        }),
+    }
 }
 
 /// An order line.
@@ -352,10 +630,10 @@ pub(crate) struct OrderWire<'a> {
     total_micros: i64,
     lines: Vec<OrderLineView<'a>>,
     has_buyer_pii: bool,
-    /// The buyer's name, email, phone and postal address (`lines`, `city`, `region`, `postal_code`,
-    /// `country`); only with `with_pii=true`.
+    /// The buyer's name, email, phone and postal address; present only with `with_pii=true`, and then
+    /// `null` if no buyer PII is stored.
     #[serde(skip_serializing_if = "Option::is_none")]
-    buyer: Option<Value>,
+    buyer: Option<Option<BuyerView<'a>>>,
 }
 
 pub(crate) fn order_view(view: &OrderView, with_pii: bool) -> OrderWire<'_> {
@@ -380,7 +658,7 @@ pub(crate) fn order_view(view: &OrderView, with_pii: bool) -> OrderWire<'_> {
             })
             .collect(),
         has_buyer_pii: order.buyer.is_some(),
-        buyer: with_pii.then(|| view.buyer.as_ref().map_or(Value::Null, buyer_json)),
+        buyer: with_pii.then(|| view.buyer.as_ref().map(buyer_view)),
     }
 }
 

@@ -30,3 +30,43 @@ fn timestamps_are_rfc3339_utc() {
     assert_eq!(ts(datetime!(2025-01-02 03:04:05.5 +02:00)), "2025-01-02T01:04:05.5Z");
     assert_eq!(ts(datetime!(2025-01-01 00:00 UTC)), "2025-01-01T00:00:00Z");
 }
+
+#[test]
+fn answers_showing_a_token_once_do_not_print_it() {
+    let person = PersonView {
+        id: "p-1",
+        display_name: "Ada",
+        roles: vec!["admin"],
+        tenants: vec![],
+        mfa_enrolled: true,
+        active: true,
+    };
+    let login = LoginAnswer {
+        token: "cus_s_sessionsecretvalue",
+        token_type: "Bearer",
+        expires_at: "2025-01-01T00:00:00Z".to_owned(),
+        mfa_verified_at: None,
+        person,
+    };
+    let key = ApiKeyCreated {
+        api_key: ApiKeyView {
+            id: "k-1",
+            name: "reports",
+            tenants: vec!["acme"],
+            permissions: vec!["dataset_read"],
+            created_by: "p-1",
+            created_at: "2025-01-01T00:00:00Z".to_owned(),
+            expires_at: None,
+            revoked_at: None,
+        },
+        key: "cus_k_apikeysecretvalue",
+    };
+    let printed = format!("{login:?} {key:?}");
+    for secret in ["sessionsecretvalue", "apikeysecretvalue"] {
+        assert!(!printed.contains(secret), "{printed}");
+    }
+    assert!(printed.contains("Ada") && printed.contains("reports"), "{printed}");
+    // The JSON answer still carries them: it is the one place they are shown.
+    let json = serde_json::to_string(&(&login, &key)).unwrap();
+    assert!(json.contains("sessionsecretvalue") && json.contains("apikeysecretvalue"));
+}

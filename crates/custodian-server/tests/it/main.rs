@@ -13,7 +13,8 @@
 //! - `changes`, `retention`, `rights`, `incidents`: change requests (four eyes, step-up, execution with
 //!   read-back), retention sweeps, holds and receipts, rights requests, exports, deletion and offboarding,
 //!   incidents from opening to closing; each with its failure matrix.
-//! - `openapi`: `GET /v1/openapi.json` matches the router, resolves, and names every error code.
+//! - `openapi`: `GET /v1/openapi.json` matches the router, resolves, names every error code and describes
+//!   every JSON answer by its typed view; every success reply of every test is checked against it.
 //! - `scale_out`: two servers over one store (processes behind one address) share pending OAuth consents
 //!   and the replay memory of platform notifications.
 //! - `secrets`: passwords, TOTP secrets, tokens and keys never in responses (but the one-time reveal),

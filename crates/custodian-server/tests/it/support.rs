@@ -1,8 +1,9 @@
 //! The test harness: the router over the testkit's fakes, in-process requests with `Router::oneshot`,
 //! fixtures written straight to the store (people, sessions, API keys, tenants) and audit-trail helpers.
+//! Every success reply is checked against the OpenAPI document (`crate::openapi::check_answer`).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::{Body, to_bytes};
@@ -73,6 +74,8 @@ pub(crate) struct Harness {
     pub(crate) notifier: Arc<RecordingNotifier>,
     /// Randomness for fixtures (apart from the server's).
     rng: SeededRng,
+    /// The operation ids of the success replies checked against the OpenAPI document.
+    answered: Arc<Mutex<BTreeSet<String>>>,
 }
 
 pub(crate) fn tid(raw: &str) -> TenantId {
@@ -131,7 +134,8 @@ impl Harness {
             state = state.with_public_url(url);
         }
         let app = router(state.clone());
-        Self { clock, store, state, app, notifier, rng: SeededRng::new(99) }
+        let answered = Arc::default();
+        Self { clock, store, state, app, notifier, rng: SeededRng::new(99), answered }
     }
 
     /// A second server over this harness's ports (store, clock, secrets, keys, platforms), as another
@@ -154,6 +158,7 @@ impl Harness {
             app,
             notifier: self.notifier.clone(),
             rng: SeededRng::new(100),
+            answered: self.answered.clone(),
         }
     }
 
@@ -165,8 +170,11 @@ impl Harness {
         self.clock.advance(by);
     }
 
-    /// Sends a prepared request.
+    /// Sends a prepared request. A success reply is checked against the OpenAPI document: a documented
+    /// status and media type, and a JSON body exactly as its schema describes (the test fails if not).
     pub(crate) async fn send(&self, request: Request<Body>) -> Reply {
+        let method = request.method().clone();
+        let path = request.uri().path().to_owned();
         let response = self.app.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -177,7 +185,22 @@ impl Harness {
         } else {
             serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(text.clone()))
         };
+        if status.is_success() {
+            let doc = crate::openapi::served().await;
+            let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+            match crate::openapi::check_answer(doc, method.as_str(), &path, status, content_type, &body) {
+                Ok(id) => {
+                    self.answered.lock().unwrap().insert(id);
+                }
+                Err(e) => panic!("the reply is not what the OpenAPI document describes: {e}\n{text}"),
+            }
+        }
         Reply { status, headers, body, text }
+    }
+
+    /// The operation ids of the success replies received so far (each checked against the document).
+    pub(crate) fn answered(&self) -> BTreeSet<String> {
+        self.answered.lock().unwrap().clone()
     }
 
     /// A request with an optional JSON body.
