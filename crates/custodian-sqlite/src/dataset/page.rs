@@ -303,6 +303,20 @@ mod tests {
     }
 
     #[test]
+    fn columns_are_found_by_name_in_any_order_and_repeatedly() {
+        let page = json_rows(r#"[["x",7,"0a"]]"#).unwrap();
+        let row = PageRow::nested(NAMES, &page[0]).unwrap();
+        // Out of order, backwards, twice over, and after a miss.
+        assert_eq!(row.opt_blob_hex("b").unwrap(), Some(vec![0x0a]));
+        assert_eq!(row.text("a").unwrap(), "x");
+        assert_eq!(row.int("n").unwrap(), 7);
+        assert_eq!(row.int("n").unwrap(), 7);
+        assert!(row.text("missing").is_err());
+        assert_eq!(row.text("a").unwrap(), "x");
+        assert_eq!(row.opt_blob_hex("b").unwrap(), Some(vec![0x0a]));
+    }
+
+    #[test]
     fn nested_rows_hang_on_their_parents_in_order_and_a_parent_without_any_gets_none() {
         let t = |s: &str| Cell::Text(s.to_owned());
         let mut parents = vec![
