@@ -1,128 +1,29 @@
-//! A real OpenBao dev server per test, driven with the `bao` command line: the binary from
-//! `CUSTODIAN_BAO_BIN` or `.tools/openbao/bin/bao` (installed by `cargo xtask ci`), found the way
-//! custodian-vault's tests find it; a missing binary fails the test with how to install it. The server
-//! listens on a free loopback port with a random root token and is killed (its directory removed) on drop.
+//! A real OpenBao dev server per test (`custodian_testkit::openbao`: the binary from `CUSTODIAN_BAO_BIN`
+//! or `.tools/openbao/bin/bao`, installed by `cargo xtask ci`; a missing binary fails the test with how to
+//! install it), driven here with the `bao` command line. It is killed (its directory removed) on drop.
 
-use std::fs::{self, File};
-use std::io::Read as _;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::fs;
+use std::process::Command;
 
+use custodian_testkit::openbao::DevServer;
 use serde_json::Value;
-
-use crate::support::TempDir;
-
-/// The `bao` binary, or a failure telling how to install it.
-fn bao_bin() -> PathBuf {
-    if let Some(path) = std::env::var_os("CUSTODIAN_BAO_BIN") {
-        let path = PathBuf::from(path);
-        assert!(
-            path.is_file(),
-            "CUSTODIAN_BAO_BIN is `{}`, which is not a file: point it at a `bao` binary, or unset it and run \
-             `cargo xtask ci test` to install OpenBao into `.tools/openbao`",
-            path.display()
-        );
-        return path;
-    }
-    let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/openbao/bin/bao");
-    assert!(
-        installed.is_file(),
-        "OpenBao (`bao`) is not installed: this test needs a real server. Run `cargo xtask ci test` (or \
-         `cargo xtask ci`) once to install it into `.tools/openbao`, or set CUSTODIAN_BAO_BIN"
-    );
-    installed
-}
-
-/// 16 random bytes as hex.
-fn random_hex() -> String {
-    let mut bytes = [0u8; 16];
-    File::open("/dev/urandom").unwrap().read_exact(&mut bytes).unwrap();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A port `p` with `p + 1` free too (bao also listens on the next port for clustering).
-fn free_port_pair() -> u16 {
-    loop {
-        let first = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = first.local_addr().unwrap().port();
-        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-}
 
 /// A running dev server.
 pub(crate) struct Bao {
-    child: std::process::Child,
-    dir: TempDir,
-    bin: PathBuf,
+    server: DevServer,
     pub(crate) addr: String,
-    root: String,
 }
 
 impl Bao {
-    /// Starts a dev server and waits until it answers unsealed (a few tries on fresh ports).
+    /// Starts a dev server and waits until it answers unsealed.
     pub(crate) fn start() -> Self {
-        let bin = bao_bin();
-        let mut last_log = String::new();
-        for _ in 0..5 {
-            let port = free_port_pair();
-            let root = random_hex();
-            let dir = TempDir::new(&format!("bao-{port}"));
-            fs::create_dir_all(dir.path()).unwrap();
-            let log = File::create(dir.path().join("bao.log")).unwrap();
-            let child = Command::new(&bin)
-                .args([
-                    "server",
-                    "-dev",
-                    "-dev-no-store-token",
-                    &format!("-dev-root-token-id={root}"),
-                    &format!("-dev-listen-address=127.0.0.1:{port}"),
-                ])
-                .current_dir(dir.path())
-                .env("HOME", dir.path())
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .unwrap();
-            let mut bao =
-                Bao { child, dir, bin: bin.clone(), addr: format!("http://127.0.0.1:{port}"), root };
-            if bao.wait_healthy() {
-                return bao;
-            }
-            last_log = fs::read_to_string(bao.dir.path().join("bao.log")).unwrap_or_default();
-        }
-        panic!("the OpenBao dev server did not start; its last log:\n{last_log}");
-    }
-
-    fn wait_healthy(&mut self) -> bool {
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(30) {
-            if self.child.try_wait().unwrap().is_some() {
-                return false;
-            }
-            if self.command(&["status"]).output().is_ok_and(|o| o.status.success()) {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        false
+        let server = DevServer::start("cli").unwrap_or_else(|e| panic!("{e}"));
+        let addr = server.addr().to_owned();
+        Bao { server, addr }
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut command = Command::new(&self.bin);
-        command
-            .args(args)
-            .env("BAO_ADDR", &self.addr)
-            .env("BAO_TOKEN", &self.root)
-            .env("VAULT_ADDR", &self.addr)
-            .env("VAULT_TOKEN", &self.root)
-            .env("HOME", self.dir.path())
-            .stdin(Stdio::null());
-        command
+        self.server.command(args)
     }
 
     /// `bao ARGS` with the root token, which must succeed; its standard output.
@@ -155,7 +56,7 @@ impl Bao {
         assert_eq!(mounts["secret/"]["options"]["version"], "2", "{mounts}");
         self.cli(&["secrets", "enable", "-path=transit", "transit"]);
         self.cli(&["auth", "enable", "approle"]);
-        let file = self.dir.path().join("custodian.hcl");
+        let file = self.server.dir().join("custodian.hcl");
         fs::write(&file, policy).unwrap();
         self.cli(&["policy", "write", "custodian", &file.display().to_string()]);
         self.cli(&[
@@ -199,12 +100,5 @@ impl Bao {
         }
         found.sort_by(|a, b| a.0.cmp(&b.0));
         found
-    }
-}
-
-impl Drop for Bao {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

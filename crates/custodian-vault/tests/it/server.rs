@@ -1,17 +1,12 @@
-//! A real OpenBao dev server per test: the `bao` binary from `CUSTODIAN_BAO_BIN` or `.tools/openbao/bin/bao`
-//! (installed by `cargo xtask ci`), on a free loopback port, with a random root token; KV v2, Transit and
-//! AppRole mounted at non-default paths; killed on drop. A missing binary fails the test.
+//! A real OpenBao dev server per test (`custodian_testkit::openbao`: the binary from `CUSTODIAN_BAO_BIN` or
+//! `.tools/openbao/bin/bao`, installed by `cargo xtask ci`; a missing binary fails the test), on a free
+//! loopback port with a random root token; KV v2, Transit and AppRole mounted here at non-default paths over
+//! the HTTP API; killed on drop.
 
-use std::collections::hash_map::RandomState;
-use std::fs::{self, File};
-use std::hash::BuildHasher as _;
-use std::io::Read as _;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use custodian_testkit::openbao::DevServer;
 use custodian_vault::{VaultAuth, VaultClient, VaultConfig, VaultKeyManager, VaultSecretStore};
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -20,45 +15,6 @@ use serde_json::{Value, json};
 pub(crate) const KV: &str = "custodian-kv";
 pub(crate) const TRANSIT: &str = "custodian-transit";
 pub(crate) const PREFIX: &str = "custodian-test";
-
-/// The `bao` binary, or a failure telling how to install it.
-fn bao_bin() -> PathBuf {
-    if let Some(path) = std::env::var_os("CUSTODIAN_BAO_BIN") {
-        let path = PathBuf::from(path);
-        assert!(
-            path.is_file(),
-            "CUSTODIAN_BAO_BIN is `{}`, which is not a file: point it at a `bao` binary, or unset it and run \
-             `cargo xtask ci test` to install OpenBao into `.tools/openbao`",
-            path.display()
-        );
-        return path;
-    }
-    let installed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools/openbao/bin/bao");
-    assert!(
-        installed.is_file(),
-        "OpenBao (`bao`) is not installed: these tests need a real server. Run `cargo xtask ci test` (or \
-         `cargo xtask ci`) once to install it into `.tools/openbao`, or set CUSTODIAN_BAO_BIN"
-    );
-    installed
-}
-
-/// 16 random bytes as hex.
-pub(crate) fn random_hex() -> String {
-    let mut bytes = [0u8; 16];
-    File::open("/dev/urandom").unwrap().read_exact(&mut bytes).unwrap();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A port `p` with `p + 1` free too (bao also listens on the next port for clustering).
-fn free_port_pair() -> u16 {
-    loop {
-        let first = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = first.local_addr().unwrap().port();
-        if port < u16::MAX && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-}
 
 /// A plain reqwest client for the tests' own calls (reqwest here has no default crypto provider: ring).
 #[expect(
@@ -80,66 +36,25 @@ pub(crate) fn test_http() -> reqwest::Client {
 
 /// A running dev server.
 pub(crate) struct Bao {
-    child: Child,
-    dir: PathBuf,
+    _server: DevServer,
     pub(crate) addr: String,
     pub(crate) root: String,
     http: reqwest::Client,
 }
 
 impl Bao {
-    /// Starts a server, waits until it is healthy, and mounts KV v2, Transit and AppRole.
+    /// Starts a server (it answers unsealed when this returns) and mounts KV v2, Transit and AppRole.
     pub(crate) async fn start() -> Self {
-        let bin = bao_bin();
-        let http = test_http();
-        let mut last_log = String::new();
-        for _ in 0..5 {
-            let port = free_port_pair();
-            let root = random_hex();
-            let salt = RandomState::new().hash_one(port);
-            let dir = std::env::temp_dir()
-                .join(format!("custodian-vault-bao-{}-{port}-{salt:x}", std::process::id()));
-            fs::create_dir_all(&dir).unwrap();
-            let log = File::create(dir.join("bao.log")).unwrap();
-            let child = Command::new(&bin)
-                .args([
-                    "server",
-                    "-dev",
-                    "-dev-no-store-token",
-                    &format!("-dev-root-token-id={root}"),
-                    &format!("-dev-listen-address=127.0.0.1:{port}"),
-                ])
-                .current_dir(&dir)
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .unwrap();
-            let mut bao =
-                Bao { child, dir, addr: format!("http://127.0.0.1:{port}"), root, http: http.clone() };
-            if bao.wait_healthy().await {
-                bao.mount().await;
-                return bao;
-            }
-            last_log = fs::read_to_string(bao.dir.join("bao.log")).unwrap_or_default();
-        }
-        panic!("the OpenBao dev server did not start; its last log:\n{last_log}");
-    }
-
-    async fn wait_healthy(&mut self) -> bool {
-        let started = Instant::now();
-        while started.elapsed() < Duration::from_secs(20) {
-            if self.child.try_wait().unwrap().is_some() {
-                return false;
-            }
-            if let Ok(response) = self.http.get(format!("{}/v1/sys/health", self.addr)).send().await
-                && response.status() == 200
-            {
-                return true;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        false
+        // Starting blocks this thread for a second or two, as the tests' runtimes allow.
+        let server = DevServer::start("vault").unwrap_or_else(|e| panic!("{e}"));
+        let bao = Bao {
+            addr: server.addr().to_owned(),
+            root: server.root_token().to_owned(),
+            _server: server,
+            http: test_http(),
+        };
+        bao.mount().await;
+        bao
     }
 
     async fn mount(&self) {
@@ -229,14 +144,6 @@ impl Bao {
             role["data"]["role_id"].as_str().unwrap().to_owned(),
             secret["data"]["secret_id"].as_str().unwrap().to_owned(),
         )
-    }
-}
-
-impl Drop for Bao {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
