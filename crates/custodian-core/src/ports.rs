@@ -2,8 +2,10 @@
 //! adapter error types never cross this boundary (each port error has one opaque `Unavailable` variant).
 //!
 //! Submodules: [`platform`] (the five APIs), [`store`] (the database), [`secrets`] (credentials and keys),
-//! and the effects below (clock, randomness, notifications).
+//! [`group_commit`] (the audit group-commit queue the stores share), and the effects below (clock,
+//! randomness, notifications).
 
+pub mod group_commit;
 pub mod platform;
 pub mod secrets;
 pub mod store;

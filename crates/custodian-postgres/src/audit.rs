@@ -8,7 +8,8 @@
 //! of different tenants do not wait for each other. Any failure while appending is
 //! [`StoreError::AuditFailed`] and rolls back the whole transaction, the change it describes included.
 //!
-//! Group commit: stand-alone appends ([`AuditLog::append`]) are queued to one group writer per store,
+//! Group commit (the queue and writer loop are `custodian_core::ports::group_commit`; this store is its
+//! `GroupWriter`): stand-alone appends ([`AuditLog::append`]) are queued to one group writer per store,
 //! which appends every queued append (of any tenants) in one transaction with one commit (one WAL flush),
 //! then answers each caller with its own head. The writer scopes the transaction to one tenant at a time
 //! (`custodian.tenant`, so row-level security still admits only that tenant's rows, SEG-1), takes the
@@ -20,10 +21,10 @@
 //! error. Appends inside another write's transaction ([`PgStore::append_in`]) are not queued.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use async_trait::async_trait;
 use custodian_core::audit::{AuditRecord, ChainHead, Checkpoint, Hash, NewAuditEvent, extend};
+use custodian_core::ports::group_commit::{GroupFailure, GroupWriter, QueuedAppend, abandoned, write_queued};
 use custodian_core::ports::{AuditLog, StoreError};
 use custodian_core::tenant::TenantId;
 use sqlx::PgConnection;
@@ -226,129 +227,8 @@ fn limit(limit: u32) -> i64 {
     i64::from(limit)
 }
 
-/// A stand-alone append waiting for the group writer.
-struct Pending {
-    tenant: TenantId,
-    events: Vec<NewAuditEvent>,
-    reply: oneshot::Sender<Result<ChainHead, StoreError>>,
-}
-
-/// The queue of stand-alone appends, shared by a store's clones.
-#[derive(Default)]
-pub(crate) struct AppendQueue {
-    state: Mutex<QueueState>,
-}
-
-#[derive(Default)]
-struct QueueState {
-    pending: Vec<Pending>,
-    /// A group writer is running: it takes what is queued before it stops.
-    writing: bool,
-}
-
-impl AppendQueue {
-    fn lock(&self) -> MutexGuard<'_, QueueState> {
-        // The state is a queue and a flag, consistent after every statement: a poisoned lock is usable.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Queues `pending`; true if no writer runs, so the caller must start one.
-    fn push(&self, pending: Pending) -> bool {
-        let mut state = self.lock();
-        state.pending.push(pending);
-        !std::mem::replace(&mut state.writing, true)
-    }
-
-    /// Everything queued, or `None` (and the writer stops) when nothing is.
-    fn next_group(&self) -> Option<Vec<Pending>> {
-        let mut state = self.lock();
-        if state.pending.is_empty() {
-            state.writing = false;
-            return None;
-        }
-        Some(std::mem::take(&mut state.pending))
-    }
-}
-
-/// Stops a group writer that ends early (its runtime shut down): the queued callers are answered with an
-/// error (their senders dropped) and the next append starts a new writer.
-struct WriterGuard {
-    queue: Arc<AppendQueue>,
-    armed: bool,
-}
-
-impl Drop for WriterGuard {
-    fn drop(&mut self) {
-        if self.armed {
-            let abandoned = {
-                let mut state = self.queue.lock();
-                state.writing = false;
-                std::mem::take(&mut state.pending)
-            };
-            drop(abandoned);
-        }
-    }
-}
-
-/// Why a group's append failed, as told to each of its callers.
-#[derive(Debug, thiserror::Error)]
-enum GroupError {
-    #[error("the audit append was abandoned before it was written")]
-    Abandoned,
-    #[error("the group commit of audit appends failed: {0}")]
-    Commit(String),
-}
-
-/// Where a group failed.
-enum GroupFailure {
-    /// Before its commit: rolled back, nothing of it written.
-    Write,
-    /// At its commit.
-    Commit(StoreError),
-}
-
-impl PgStore {
-    /// Writes queued groups until the queue is empty.
-    async fn write_queued(self) {
-        let mut guard = WriterGuard { queue: self.appends.clone(), armed: true };
-        while let Some(group) = self.appends.next_group() {
-            self.write_group(group).await;
-        }
-        guard.armed = false;
-    }
-
-    /// Writes one group and answers its callers.
-    async fn write_group(&self, group: Vec<Pending>) {
-        if group.len() == 1 {
-            for p in group {
-                let result = self.append_alone(&p.tenant, p.events).await;
-                let _ = p.reply.send(result);
-            }
-            return;
-        }
-        match self.commit_group(&group).await {
-            Ok(heads) => {
-                for (p, head) in group.into_iter().zip(heads) {
-                    let _ = p.reply.send(Ok(head));
-                }
-            }
-            Err(GroupFailure::Write) => {
-                // Rolled back: each append again on its own, so each caller gets its own result.
-                for p in group {
-                    let result = self.append_alone(&p.tenant, p.events).await;
-                    let _ = p.reply.send(result);
-                }
-            }
-            Err(GroupFailure::Commit(e)) => {
-                let message = e.to_string();
-                for p in group {
-                    let error = StoreError::AuditFailed(Box::new(GroupError::Commit(message.clone())));
-                    let _ = p.reply.send(Err(error));
-                }
-            }
-        }
-    }
-
+#[async_trait]
+impl GroupWriter for PgStore {
     /// One append in its own transaction, scoped to its tenant.
     async fn append_alone(
         &self,
@@ -364,7 +244,7 @@ impl PgStore {
     /// Appends every pending append of `group` in one transaction: per tenant (in tenant order), scoped to
     /// that tenant, its appends' events in queue order, in one extension of its chain. Returns each
     /// append's head, in `group` order.
-    async fn commit_group(&self, group: &[Pending]) -> Result<Vec<ChainHead>, GroupFailure> {
+    async fn commit_group(&self, group: &[QueuedAppend]) -> Result<Vec<ChainHead>, GroupFailure> {
         let mut by_tenant: BTreeMap<&TenantId, Vec<usize>> = BTreeMap::new();
         for (i, p) in group.iter().enumerate() {
             by_tenant.entry(&p.tenant).or_default().push(i);
@@ -421,14 +301,16 @@ impl AuditLog for PgStore {
             return self.head(tenant).await;
         }
         let (reply, answer) = oneshot::channel();
-        if self.appends.push(Pending { tenant: tenant.clone(), events, reply }) {
+        let append = QueuedAppend::new(tenant.clone(), events, move |result| drop(reply.send(result)));
+        if self.appends.push(append) {
+            let store = self.clone();
             match tokio::runtime::Handle::try_current() {
                 // The writer runs on its own task: a caller that stops waiting does not stop its group.
-                Ok(runtime) => drop(runtime.spawn(self.clone().write_queued())),
-                Err(_) => self.clone().write_queued().await,
+                Ok(runtime) => drop(runtime.spawn(async move { write_queued(&store.appends, &store).await })),
+                Err(_) => write_queued(&store.appends, &store).await,
             }
         }
-        answer.await.unwrap_or_else(|_| Err(StoreError::AuditFailed(Box::new(GroupError::Abandoned))))
+        answer.await.unwrap_or_else(|_| Err(abandoned()))
     }
 
     async fn head(&self, tenant: &TenantId) -> Result<ChainHead, StoreError> {

@@ -90,7 +90,7 @@ pub struct PgStore {
     clock: Arc<dyn Clock>,
     environment: Environment,
     /// Stand-alone audit appends waiting for the group writer (`AuditLog::append`, see `audit`).
-    appends: Arc<audit::AppendQueue>,
+    appends: Arc<custodian_core::ports::group_commit::AppendQueue>,
 }
 
 impl fmt::Debug for PgStore {

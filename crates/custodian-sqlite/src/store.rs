@@ -20,10 +20,10 @@ use sqlx::sqlite::{
 use sqlx::{Row, Sqlite, SqliteConnection, Transaction};
 use time::OffsetDateTime;
 
-use crate::audit::AppendQueue;
 use crate::codec::{int, nanos};
 use crate::error::{audit_failed, corrupt, db, migrate};
 use crate::read::Readers;
+use custodian_core::ports::group_commit::AppendQueue;
 
 /// The schema, embedded: `migrations/` of this crate. [`SqliteStore::open`] runs it.
 pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
