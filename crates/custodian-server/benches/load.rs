@@ -610,7 +610,12 @@ fn main() {
         ("report-rows", "report rows (Internal: decision audited, read not counted)"),
         ("orders", "orders (Confidential: every read audited as data_read)"),
     ];
+    // `CUSTODIAN_BENCH_PHASES=orders` (or `report-rows`) runs one phase only, e.g. under a profiler.
+    let only = std::env::var("CUSTODIAN_BENCH_PHASES").unwrap_or_default();
     for (path, what) in phases {
+        if !only.is_empty() && !only.split(',').any(|p| p.trim() == path) {
+            continue;
+        }
         let base = format!("/v1/tenants/{}/{path}", server.tenant);
         // A short warm-up: connections opened, caches filled.
         let base = format!("{base}?limit={page}");

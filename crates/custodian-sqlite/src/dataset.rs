@@ -9,7 +9,8 @@
 //! first ingest: no key twice, none of a sample of its keys stored) is written with plain multi-row
 //! `INSERT`s instead, which skip the existence count and the conflict handling; if a key exists after all,
 //! its unique key refuses the row, the inserts are rolled back to a savepoint and the upsert runs. Orders,
-//! whose lines live in `order_lines`, are compared with the stored order and lines and written one by one.
+//! whose lines are a JSON column of their row (migration 0005), are compared with the stored order and
+//! written one by one.
 //!
 //! A record's key for retention ([`RecordMeta::key`]) is its natural key joined by spaces (no identifier
 //! contains one): `<account> <level> <object> <day>`, `<account> <campaign>`, `<account> <order>`,
@@ -36,7 +37,7 @@ use sqlx::sqlite::{SqliteArguments, SqliteRow};
 use sqlx::{Row, Sqlite, SqliteConnection};
 use time::{Date, OffsetDateTime};
 
-use self::page::{Nested, PageQuery, PageRow};
+use self::page::{PageQuery, PageRow};
 use crate::SqliteStore;
 use crate::codec::{
     MAX_TEXT_BYTES, Named, account, at, check_text, day, int, invalid, named, nanos, opt_at, opt_nanos,
@@ -288,16 +289,28 @@ const ORDER_DATA: &[&str] = &[
     "total_micros",
     "buyer",
     "buyer_key_version",
+    "lines",
 ];
 
-/// An order reduced to comparable column values, with its lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct OrderColumns<'a> {
-    data: Vec<Value<'a>>,
-    lines: Vec<(String, String, i64, i64)>,
+/// An order line as its order's `lines` column holds it (migration 0005): one JSON array of these, in the
+/// order's line order.
+type StoredLine = (String, String, i64, i64);
+
+/// An order's `lines` column: `[line_id, sku, quantity, unit_price_micros]` for each line, in order.
+fn encode_lines(lines: &[OrderLine]) -> Result<String, StoreError> {
+    let lines: Vec<(&str, &str, u32, i64)> =
+        lines.iter().map(|l| (l.id.as_str(), l.sku.as_str(), l.quantity, l.unit_price_micros)).collect();
+    serde_json::to_string(&lines).map_err(|e| invalid(format!("order lines cannot be stored: {e}")))
 }
 
-fn encode_order(order: &Order) -> Result<(String, String, String, OrderColumns<'_>), StoreError> {
+/// A stored `lines` column, parsed.
+fn stored_lines(text: &str) -> Result<Vec<StoredLine>, StoreError> {
+    serde_json::from_str(text).map_err(|e| corrupt("order lines", e))
+}
+
+/// An order reduced to comparable column values ([`ORDER_DATA`]): its key (account key, order id, both
+/// joined as the natural key) and its columns.
+fn encode_order(order: &Order) -> Result<(String, String, String, Vec<Value<'_>>), StoreError> {
     let account = order.account.key();
     let natural = format!("{account} {}", order.id);
     let mut seen = HashSet::new();
@@ -306,34 +319,26 @@ fn encode_order(order: &Order) -> Result<(String, String, String, OrderColumns<'
             return Err(invalid(format!("order `{}` has line `{}` twice", order.id, line.id)));
         }
     }
-    let columns = OrderColumns {
-        data: vec![
-            text(order.grant.as_str()),
-            text(order.status.name()),
-            Value::Int(nanos(order.created_at)?),
-            Value::Int(nanos(order.updated_at)?),
-            text(order.currency.as_str()),
-            Value::Int(order.total_micros),
-            Value::OptBlob(order.buyer.as_ref().map(Sealed::to_bytes)),
-            Value::OptInt(order.buyer.as_ref().map(|b| i64::from(b.key_version().0))),
-        ],
-        lines: order
-            .lines
-            .iter()
-            .map(|l| {
-                (
-                    l.id.as_str().to_owned(),
-                    l.sku.as_str().to_owned(),
-                    i64::from(l.quantity),
-                    l.unit_price_micros,
-                )
-            })
-            .collect(),
-    };
+    let columns = vec![
+        text(order.grant.as_str()),
+        text(order.status.name()),
+        Value::Int(nanos(order.created_at)?),
+        Value::Int(nanos(order.updated_at)?),
+        text(order.currency.as_str()),
+        Value::Int(order.total_micros),
+        Value::OptBlob(order.buyer.as_ref().map(Sealed::to_bytes)),
+        Value::OptInt(order.buyer.as_ref().map(|b| i64::from(b.key_version().0))),
+        owned(encode_lines(&order.lines)?),
+    ];
     Ok((account, order.id.as_str().to_owned(), natural, columns))
 }
 
+/// A stored order's [`ORDER_DATA`] columns as [`encode_order`] gives them. Its lines are parsed and
+/// written again, so lines stored as other JSON text of the same values (by migration 0005) compare
+/// equal.
 fn order_columns(row: &SqliteRow) -> Result<Vec<Value<'static>>, StoreError> {
+    let lines: Vec<StoredLine> = stored_lines(&get_text(row, "lines")?)?;
+    let lines = serde_json::to_string(&lines).map_err(|e| corrupt("order lines", e))?;
     Ok(vec![
         owned(get_text(row, "grant_id")?),
         owned(get_text(row, "status")?),
@@ -343,67 +348,36 @@ fn order_columns(row: &SqliteRow) -> Result<Vec<Value<'static>>, StoreError> {
         Value::Int(get_int(row, "total_micros")?),
         Value::OptBlob(row.try_get("buyer").map_err(db)?),
         Value::OptInt(row.try_get("buyer_key_version").map_err(db)?),
+        owned(lines),
     ])
 }
 
-/// An order page's row: the key, [`ORDER_DATA`] (the buyer's sealed PII as hexadecimal) and `lines`, the
-/// order's lines as a nested array of [`LINE_COLUMNS`] rows in stored order.
+/// An order page's columns: the key, then [`ORDER_DATA`].
 fn order_page_columns() -> Vec<&'static str> {
-    ["account_key", "order_id"].into_iter().chain(ORDER_DATA.iter().copied()).chain(["lines"]).collect()
+    ["account_key", "order_id"].into_iter().chain(ORDER_DATA.iter().copied()).collect()
 }
 
-/// How to read a page of orders that `filter` selects, with their lines. The window selects the orders;
-/// on the read path a join over the window's keys selects their lines (each led by its order's key), in the
-/// same read transaction; on sqlx each order's lines are a nested JSON array with their positions, from a
-/// subquery of the window, so the whole page is one statement. Neither orders the lines: the decoder puts
-/// them in position order.
+/// How to read a page of orders that `filter` selects, lines included (they are a column).
 fn order_page(filter: &str) -> PageQuery {
     const ORDER: &str = "account_key, order_id";
-    let columns = "account_key, order_id, grant_id, status, created_at, updated_at, currency, total_micros, \
-         CASE WHEN buyer IS NULL THEN NULL ELSE hex(buyer) END AS buyer, buyer_key_version";
-    let window = format!("SELECT {columns} FROM orders o WHERE {filter} ORDER BY {ORDER} LIMIT ? OFFSET ?");
-    let json_window = format!(
-        "SELECT {columns}, (SELECT json_group_array(json_array(l.position, l.line_id, l.sku, l.quantity, \
-         l.unit_price_micros)) FROM order_lines l WHERE l.tenant_id = o.tenant_id \
-         AND l.account_key = o.account_key AND l.order_id = o.order_id) AS lines \
-         FROM orders o WHERE {filter} ORDER BY {ORDER} LIMIT ? OFFSET ?"
-    );
-    let lines = Nested {
-        sql: format!(
-            "SELECT l.account_key, l.order_id, l.position, l.line_id, l.sku, l.quantity, l.unit_price_micros \
-             FROM (SELECT tenant_id, account_key, order_id FROM orders WHERE {filter} ORDER BY {ORDER} \
-             LIMIT ? OFFSET ?) AS p JOIN order_lines l ON l.tenant_id = p.tenant_id \
-             AND l.account_key = p.account_key AND l.order_id = p.order_id"
-        ),
-        key: 2,
-    };
     let names = order_page_columns();
-    let parents = names.get(..names.len() - 1).unwrap_or_default();
-    PageQuery::with_nested(window, &json_window, parents, "lines", ORDER, lines)
+    let window =
+        format!("SELECT {} FROM orders WHERE {filter} ORDER BY {ORDER} LIMIT ? OFFSET ?", names.join(", "));
+    PageQuery::new(window, &names, &["buyer"], ORDER)
 }
 
-/// An order line in an order page.
-const LINE_COLUMNS: &[&str] = &["position", "line_id", "sku", "quantity", "unit_price_micros"];
-
 fn decode_order(tenant: &TenantId, row: &PageRow<'_>) -> Result<Order, StoreError> {
-    let mut lines = row
-        .nested_rows("lines")?
-        .iter()
-        .map(|line| {
-            let line = PageRow::nested(LINE_COLUMNS, line)?;
-            Ok((
-                line.int("position")?,
-                OrderLine {
-                    id: parse_id("order line id", line.text("line_id")?)?,
-                    sku: parse_id("sku", line.text("sku")?)?,
-                    quantity: uint("line quantity", line.int("quantity")?)?,
-                    unit_price_micros: line.int("unit_price_micros")?,
-                },
-            ))
+    let lines = stored_lines(row.text("lines")?)?
+        .into_iter()
+        .map(|(id, sku, quantity, unit_price_micros)| {
+            Ok(OrderLine {
+                id: parse_id("order line id", &id)?,
+                sku: parse_id("sku", &sku)?,
+                quantity: uint("line quantity", quantity)?,
+                unit_price_micros,
+            })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    lines.sort_unstable_by_key(|(position, _)| *position);
-    let lines = lines.into_iter().map(|(_, line)| line).collect();
     Ok(Order {
         tenant: tenant.clone(),
         grant: parse_id("grant id", row.text("grant_id")?)?,
@@ -416,8 +390,8 @@ fn decode_order(tenant: &TenantId, row: &PageRow<'_>) -> Result<Order, StoreErro
         total_micros: row.int("total_micros")?,
         lines,
         buyer: row
-            .opt_blob_hex("buyer")?
-            .map(|b| Sealed::from_bytes(&b).map_err(|e| corrupt("buyer pii", e)))
+            .opt_blob("buyer")?
+            .map(|b| Sealed::from_bytes(b).map_err(|e| corrupt("buyer pii", e)))
             .transpose()?,
     })
 }
@@ -630,13 +604,13 @@ async fn insert_new<T: Record>(
     Ok(true)
 }
 
-/// The stored orders (with lines) among `keys`, by natural key.
+/// The stored orders among `keys`, by natural key: their [`ORDER_DATA`] columns.
 async fn stored_orders(
     conn: &mut SqliteConnection,
     tenant: &TenantId,
     keys: &[(&str, &str)],
-) -> Result<HashMap<String, OrderColumns<'static>>, StoreError> {
-    let mut stored: HashMap<String, OrderColumns<'static>> = HashMap::new();
+) -> Result<HashMap<String, Vec<Value<'static>>>, StoreError> {
+    let mut stored = HashMap::new();
     for chunk in keys.chunks(MAX_PARAMS / 2) {
         let values = groups(2, chunk.len());
         let sql = format!(
@@ -651,63 +625,10 @@ async fn stored_orders(
         let query = query.bind(tenant.as_str());
         for row in query.fetch_all(&mut *conn).await.map_err(db)? {
             let natural = format!("{} {}", get_text(&row, "account_key")?, get_text(&row, "order_id")?);
-            stored.insert(natural, OrderColumns { data: order_columns(&row)?, lines: Vec::new() });
-        }
-        let sql = format!(
-            "SELECT l.account_key, l.order_id, l.line_id, l.sku, l.quantity, l.unit_price_micros \
-             FROM (VALUES {values}) AS v CROSS JOIN order_lines AS l ON l.tenant_id = ? \
-             AND l.account_key = v.column1 AND l.order_id = v.column2 ORDER BY l.account_key, l.order_id, l.position"
-        );
-        let mut query = sqlx::query(&sql);
-        for (account, id) in chunk {
-            query = query.bind(*account).bind(*id);
-        }
-        let query = query.bind(tenant.as_str());
-        for row in query.fetch_all(&mut *conn).await.map_err(db)? {
-            let natural = format!("{} {}", get_text(&row, "account_key")?, get_text(&row, "order_id")?);
-            if let Some(order) = stored.get_mut(&natural) {
-                order.lines.push((
-                    get_text(&row, "line_id")?,
-                    get_text(&row, "sku")?,
-                    get_int(&row, "quantity")?,
-                    get_int(&row, "unit_price_micros")?,
-                ));
-            }
+            stored.insert(natural, order_columns(&row)?);
         }
     }
     Ok(stored)
-}
-
-async fn write_lines(
-    conn: &mut SqliteConnection,
-    tenant: &TenantId,
-    account: &str,
-    order: &str,
-    lines: &[(String, String, i64, i64)],
-) -> Result<(), StoreError> {
-    let mut position = 0i64;
-    for chunk in lines.chunks(MAX_PARAMS / 8) {
-        let sql = format!(
-            "INSERT INTO order_lines (tenant_id, account_key, order_id, position, line_id, sku, quantity, \
-             unit_price_micros) VALUES {}",
-            groups(8, chunk.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for (id, sku, quantity, price) in chunk {
-            query = query
-                .bind(tenant.as_str())
-                .bind(account)
-                .bind(order)
-                .bind(position)
-                .bind(id.as_str())
-                .bind(sku.as_str())
-                .bind(*quantity)
-                .bind(*price);
-            position += 1;
-        }
-        query.execute(&mut *conn).await.map_err(db)?;
-    }
-    Ok(())
 }
 
 /// The `WHERE` of a dataset read (fixed fragments only) and its values.
@@ -769,7 +690,7 @@ async fn read<T: Record>(store: &SqliteStore, query: &DatasetQuery) -> Result<Ve
         "SELECT {columns} FROM {table} WHERE {filter} ORDER BY {order} LIMIT ? OFFSET ?",
         table = T::TABLE
     );
-    let page = PageQuery::new(window, &names, &order);
+    let page = PageQuery::new(window, &names, &[], &order);
     let rows = store.read_page(&page, page_args(&values, query), query.limit).await?;
     page::rows(&names, &rows)?.iter().map(|row| T::decode(&query.tenant, row)).collect()
 }
@@ -897,7 +818,7 @@ impl SqliteStore {
                         set.join(", ")
                     );
                     let mut q = sqlx::query(&sql);
-                    for value in &columns_new.data {
+                    for value in columns_new {
                         q = bind(q, value);
                     }
                     q.bind(now)
@@ -907,16 +828,6 @@ impl SqliteStore {
                         .execute(&mut *tx)
                         .await
                         .map_err(db)?;
-                    sqlx::query(
-                        "DELETE FROM order_lines WHERE tenant_id = ? AND account_key = ? AND order_id = ?",
-                    )
-                    .bind(tenant.as_str())
-                    .bind(account.as_str())
-                    .bind(order.as_str())
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                    write_lines(&mut tx, &tenant, account, order, &columns_new.lines).await?;
                     counts.updated += 1;
                 }
                 None => {
@@ -924,11 +835,10 @@ impl SqliteStore {
                         format!("INSERT INTO orders ({columns}) VALUES {}", group(3 + ORDER_DATA.len() + 1));
                     let mut q =
                         sqlx::query(&sql).bind(tenant.as_str()).bind(account.as_str()).bind(order.as_str());
-                    for value in &columns_new.data {
+                    for value in columns_new {
                         q = bind(q, value);
                     }
                     q.bind(now).execute(&mut *tx).await.map_err(db)?;
-                    write_lines(&mut tx, &tenant, account, order, &columns_new.lines).await?;
                     counts.inserted += 1;
                 }
             }

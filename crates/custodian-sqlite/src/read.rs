@@ -28,7 +28,7 @@ use sqlx::Row as _;
 use sqlx::sqlite::SqliteRow;
 
 use crate::SqliteStore;
-use crate::dataset::page::{Cell, PageQuery, attach, json_rows};
+use crate::dataset::page::{Cell, PageQuery, json_rows};
 use crate::error::{DbError, corrupt, db};
 
 /// Rows a page may have and still be read on the caller's thread.
@@ -156,8 +156,8 @@ fn native(error: rusqlite::Error) -> StoreError {
     }
 }
 
-/// A column value as a page cell: text, an integer or NULL as SQLite typed it. A BLOB or a float is not
-/// what a page selects: a corrupt-store error.
+/// A column value as a page cell: text, an integer, a BLOB or NULL as SQLite typed it. A float is not what
+/// a page selects: a corrupt-store error.
 fn cell(value: ValueRef<'_>) -> Result<Cell, StoreError> {
     match value {
         ValueRef::Null => Ok(Cell::Null),
@@ -165,8 +165,9 @@ fn cell(value: ValueRef<'_>) -> Result<Cell, StoreError> {
         ValueRef::Text(bytes) => std::str::from_utf8(bytes)
             .map(|s| Cell::Text(s.to_owned()))
             .map_err(|e| corrupt("dataset page", e)),
-        ValueRef::Real(_) | ValueRef::Blob(_) => {
-            Err(corrupt("dataset page", "a column is neither text, an integer nor null"))
+        ValueRef::Blob(bytes) => Ok(Cell::Blob(bytes.to_vec())),
+        ValueRef::Real(_) => {
+            Err(corrupt("dataset page", "a column is neither text, an integer, a BLOB nor null"))
         }
     }
 }
@@ -226,19 +227,10 @@ impl Readers {
         Ok(slot.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
     }
 
-    /// The rows of a page: the window's rows as cells, and, if the page has nested rows, each row's nested
-    /// rows as its last cell, both read in one read transaction (one snapshot).
+    /// The rows of a page: the window's rows as cells.
     fn page_rows(&self, page: &PageQuery, args: &[Arg]) -> Result<Vec<Vec<Cell>>, StoreError> {
         let conn = self.connection()?;
-        let Some(nested) = &page.nested else { return cell_rows(&conn, &page.window, args) };
-        // Rolled back on drop: it only reads.
-        let tx = conn.unchecked_transaction().map_err(native)?;
-        let mut rows = cell_rows(&tx, &page.window, args)?;
-        if !rows.is_empty() {
-            let children = cell_rows(&tx, &nested.sql, args)?;
-            attach(&mut rows, children, nested.key)?;
-        }
-        Ok(rows)
+        cell_rows(&conn, &page.window, args)
     }
 
     /// Runs `sql` with `args` and decodes every row.
@@ -327,7 +319,7 @@ impl SqliteStore {
     }
 
     /// The rows of a dataset page, each its column values as cells (`dataset::page`): on the read path,
-    /// the window row by row (and its nested rows); on sqlx, the page SQLite built as one JSON value.
+    /// the window row by row; on sqlx, the page SQLite built as one JSON value.
     pub(crate) async fn read_page(
         &self,
         page: &PageQuery,
@@ -336,7 +328,7 @@ impl SqliteStore {
     ) -> Result<Vec<Vec<Cell>>, StoreError> {
         let Some(readers) = self.readers() else {
             let text = self.read_all(&page.as_json, args, Size::Few, |row| row.text("page")).await?;
-            return json_rows(text.first().map_or("[]", String::as_str));
+            return json_rows(text.first().map_or("[]", String::as_str), &page.blobs);
         };
         if Size::AtMost(limit).inline() {
             return readers.page_rows(page, &args);
