@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
 use clap::{Subcommand, ValueEnum};
-use custodian_http::Method;
+use custodian_http::{BodySink, Method};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Map, Value, json};
@@ -507,6 +507,46 @@ impl Ctx {
         bar.set_message(message.to_owned());
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
+    }
+
+    /// A byte count for a download, drawn only on a terminal without `--json`: a spinner with the bytes so
+    /// far, until [`Download`] learns the length and makes it a bar.
+    fn byte_progress(&self, message: &str) -> ProgressBar {
+        if self.json || !std::io::stderr().is_terminal() {
+            return ProgressBar::hidden();
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(
+            ProgressStyle::with_template("{spinner} {msg} {bytes} {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message(message.to_owned());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    }
+}
+
+/// A download's destination: each chunk written to the file as it arrives, and counted on the bar.
+struct Download<'a> {
+    file: &'a mut std::fs::File,
+    bar: &'a ProgressBar,
+}
+
+impl BodySink for Download<'_> {
+    fn start(&mut self, declared: Option<u64>) {
+        if let Some(length) = declared {
+            self.bar.set_length(length);
+            if let Ok(style) =
+                ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+            {
+                self.bar.set_style(style.progress_chars("=> "));
+            }
+        }
+    }
+
+    fn write(&mut self, chunk: &[u8]) -> std::io::Result<()> {
+        self.file.write_all(chunk)?;
+        self.bar.inc(chunk.len() as u64);
+        Ok(())
     }
 }
 
@@ -1171,8 +1211,8 @@ async fn rights(ctx: &Ctx, command: RightsCommand) -> anyhow::Result<()> {
 }
 
 /// `rights export`: the download into a new file of mode 0600 (it holds the client's data, buyer PII
-/// included), with a spinner meanwhile (custodian-http hands over whole bodies, so there is no byte count
-/// to show before the end).
+/// included), written as it arrives, with its byte count meanwhile (a bar when the server declares the
+/// length). On any failure the file is removed: nothing half-written stays behind.
 async fn export(
     ctx: &Ctx,
     api: &Api,
@@ -1193,18 +1233,16 @@ async fn export(
         bail!("not logged in: {LOGIN_HINT}");
     }
     let mut target = private_file(out, false)?;
-    let bar = ctx.progress(None, &format!("downloading the export of `{tenant}`"));
-    let response =
-        api.send(Method::GET, &["v1", "tenants", tenant, "rights", "export"], &query, None, true).await;
+    let bar = ctx.byte_progress(&format!("downloading the export of `{tenant}`"));
+    let segments = ["v1", "tenants", tenant, "rights", "export"];
+    let downloaded = api.download(&segments, &query, &mut Download { file: &mut target, bar: &bar }).await;
     bar.finish_and_clear();
-    let written = match response {
-        Ok(response) if response.is_success() => target
-            .write_all(&response.body)
-            .and_then(|()| target.sync_all())
-            .map(|()| response.body.len())
-            .with_context(|| format!("cannot write {}", out.display())),
-        Ok(response) => Err(failure_of(&response)),
+    let cannot_write = || format!("cannot write {}", out.display());
+    let written = match downloaded {
+        // The sink's own failure: the file could not take a chunk.
+        Err(e) if e.is::<std::io::Error>() => Err(e.context(cannot_write())),
         Err(e) => Err(e),
+        Ok(bytes) => target.sync_all().map(|()| bytes).with_context(cannot_write),
     };
     let bytes = match written {
         Ok(bytes) => bytes,

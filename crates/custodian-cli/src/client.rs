@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, anyhow, bail};
-use custodian_http::{HttpClient, HttpConfig, HttpError, Method, Request, Response, Url};
+use custodian_http::{BodySink, HttpClient, HttpConfig, HttpError, Method, Request, Response, Streamed, Url};
 use secrecy::{ExposeSecret as _, SecretString};
 use serde_json::{Value, json};
 
@@ -322,6 +322,26 @@ impl Api {
             request = request.json(body);
         }
         self.http.send(request).await.map_err(|e| self.transport_error(e))
+    }
+
+    /// An authenticated GET whose success body goes to `sink` as it arrives (a download, never held whole):
+    /// how many bytes it took, or the API's error. A sink that fails is that I/O error, for the caller to
+    /// name its file.
+    pub(crate) async fn download(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        sink: &mut (dyn BodySink + Send),
+    ) -> anyhow::Result<u64> {
+        let credential = self.credential.as_ref().ok_or_else(|| anyhow!("not logged in: {LOGIN_HINT}"))?;
+        let request = Request::new(Method::GET, self.url(segments, query)?)
+            .secret_header("authorization", &credential.header());
+        match self.http.send_streaming(request, sink).await {
+            Ok(Streamed::Delivered { bytes, .. }) => Ok(bytes),
+            Ok(Streamed::Refused(response)) => Err(ApiFailure::from_response(&response).into()),
+            Err(HttpError::Sink { source }) => Err(source.into()),
+            Err(error) => Err(self.transport_error(error)),
+        }
     }
 
     fn transport_error(&self, error: HttpError) -> anyhow::Error {

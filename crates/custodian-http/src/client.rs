@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::error::HttpError;
 use crate::redact::redact_url;
-use crate::request::{Request, Response};
+use crate::request::{BodySink, Request, Response, Streamed};
 use crate::tls;
 
 /// The default user agent: `custodian/<version>`.
@@ -149,6 +149,77 @@ impl HttpClient {
         }
     }
 
+    /// Like [`HttpClient::send`], but a 2xx body is handed to `sink` chunk by chunk as it arrives, never
+    /// held whole: for downloads (a rights export) that a caller writes to a file and shows progress of.
+    /// The sink hears the declared length first ([`BodySink::start`]). Any other status comes back as
+    /// [`Streamed::Refused`] with its body read as `send` reads it, for the caller's error. The body limit
+    /// ([`HttpConfig::max_body_bytes`]) holds: past it the download stops with
+    /// [`HttpError::BodyTooLarge`], and a sink that fails stops it with [`HttpError::Sink`]; after an
+    /// error the sink may hold part of the body, which the caller discards.
+    pub async fn send_streaming(
+        &self,
+        request: Request,
+        sink: &mut (dyn BodySink + Send),
+    ) -> Result<Streamed, HttpError> {
+        request.check()?;
+        tls::check_url(&request.url, self.inner.allow_plain_loopback)?;
+        let method = request.method.clone();
+        let url = redact_url(&request.url);
+        let started = Instant::now();
+        let result = self.stream(request, sink).await;
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match result {
+            Ok(streamed) => {
+                let (status, body_bytes) = match &streamed {
+                    Streamed::Delivered { status, bytes, .. } => (*status, *bytes),
+                    Streamed::Refused(response) => (response.status, response.body.len() as u64),
+                };
+                tracing::debug!(method = %method, url = %url, status, elapsed_ms, body_bytes, "http request (streamed)");
+                Ok(streamed)
+            }
+            Err(failure) => {
+                let error = failure.into_error(method.as_str(), url);
+                tracing::debug!(method = %method, elapsed_ms, error = %error, "http request failed");
+                Err(error)
+            }
+        }
+    }
+
+    async fn stream(
+        &self,
+        request: Request,
+        sink: &mut (dyn BodySink + Send),
+    ) -> Result<Streamed, AttemptError> {
+        let mut builder = self.inner.http.request(request.method, request.url).headers(request.headers);
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        let mut response = builder.send().await.map_err(AttemptError::Reqwest)?;
+        let status = response.status().as_u16();
+        let limit = self.inner.max_body_bytes;
+        let declared = response.content_length();
+        if declared.is_some_and(|n| n > limit as u64) {
+            return Err(AttemptError::TooLarge(limit));
+        }
+        let headers = std::mem::take(response.headers_mut());
+        if !(200..300).contains(&status) {
+            let capacity =
+                declared.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)).min(MAX_PREALLOCATED);
+            let body = read_body(&mut response, limit, capacity).await?;
+            return Ok(Streamed::Refused(Response { status, headers, body }));
+        }
+        sink.start(declared);
+        let mut bytes = 0usize;
+        while let Some(chunk) = response.chunk().await.map_err(AttemptError::Reqwest)? {
+            if chunk.len() > limit.saturating_sub(bytes) {
+                return Err(AttemptError::TooLarge(limit));
+            }
+            bytes += chunk.len();
+            sink.write(&chunk).map_err(AttemptError::Sink)?;
+        }
+        Ok(Streamed::Delivered { status, headers, bytes: bytes as u64 })
+    }
+
     async fn attempt(&self, request: Request) -> Result<Response, AttemptError> {
         let mut builder = self.inner.http.request(request.method, request.url).headers(request.headers);
         if let Some(body) = request.body {
@@ -204,12 +275,14 @@ async fn read_body(
 enum AttemptError {
     Reqwest(reqwest::Error),
     TooLarge(usize),
+    Sink(std::io::Error),
 }
 
 impl AttemptError {
     fn into_error(self, method: &str, url: String) -> HttpError {
         match self {
             Self::TooLarge(limit) => HttpError::BodyTooLarge { limit },
+            Self::Sink(source) => HttpError::Sink { source },
             Self::Reqwest(error) if error.is_timeout() => {
                 HttpError::Timeout { method: method.to_owned(), url }
             }

@@ -43,6 +43,13 @@ pub enum HttpError {
     /// The response body is larger than [`crate::HttpConfig::max_body_bytes`]; nothing of it is returned.
     #[error("response body is larger than {limit} bytes")]
     BodyTooLarge { limit: usize },
+    /// A streamed body's sink ([`crate::BodySink`]) could not take a chunk (a full disk, a closed
+    /// file): the download stopped there.
+    #[error("the response body cannot be written")]
+    Sink {
+        #[source]
+        source: std::io::Error,
+    },
     /// A header name or value is not valid (a control character, a non-ASCII name, …).
     #[error("header `{name}` is invalid")]
     InvalidHeader { name: &'static str },

@@ -51,7 +51,7 @@ pub use error::{DecodeError, Evidence, HttpError};
 pub use limit::{Rate, RateKey, RateLimiter};
 pub use paging::{RepeatedCursor, pages};
 pub use redact::{SENSITIVE_HEADERS, SENSITIVE_PARAMS, redact_url};
-pub use request::{Request, Response};
+pub use request::{BodySink, Request, Response, Streamed};
 pub use retry::{
     Failure, RetryAction, RetryPolicy, amazon, failure_from_status, meta, retry_after, tiktok, with_retry,
 };

@@ -242,3 +242,36 @@ impl fmt::Debug for Response {
 
 #[cfg(test)]
 mod tests;
+
+/// Where [`crate::HttpClient::send_streaming`] puts a 2xx body, chunk by chunk.
+pub trait BodySink {
+    /// The body is about to arrive; `declared` is its `Content-Length`, if the server sent one.
+    fn start(&mut self, declared: Option<u64>) {
+        let _ = declared;
+    }
+
+    /// The next chunk of the body. An error stops the download ([`crate::HttpError::Sink`]).
+    fn write(&mut self, chunk: &[u8]) -> std::io::Result<()>;
+}
+
+/// What [`crate::HttpClient::send_streaming`] answered.
+pub enum Streamed {
+    /// A 2xx status: its body went to the sink, `bytes` of it.
+    Delivered { status: u16, headers: HeaderMap, bytes: u64 },
+    /// Any other status: the whole response, its body read as [`crate::HttpClient::send`] reads it.
+    Refused(Response),
+}
+
+impl fmt::Debug for Streamed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Delivered { status, headers, bytes } => f
+                .debug_struct("Delivered")
+                .field("status", status)
+                .field("headers", &RedactedHeaders(headers))
+                .field("bytes", bytes)
+                .finish(),
+            Self::Refused(response) => f.debug_tuple("Refused").field(response).finish(),
+        }
+    }
+}

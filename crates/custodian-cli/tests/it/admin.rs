@@ -391,6 +391,8 @@ async fn admin_commands_drive_every_group_over_the_api_as_a_logged_in_admin() {
     let file_arg = file.display().to_string();
     let export = ok_as(&ops, &["rights", "export", "--tenant", "acme", "--out", &file_arg]);
     assert!(export["bytes"].as_u64().unwrap() > 0, "{export}");
+    // Streamed to the file as it arrived: the count is what the file holds.
+    assert_eq!(export["bytes"].as_u64().unwrap(), std::fs::metadata(&file).unwrap().len(), "{export}");
     let exported: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
     assert!(exported.to_string().contains("Jo Buyer"), "{exported}");
     #[cfg(unix)]
@@ -419,6 +421,12 @@ async fn admin_commands_drive_every_group_over_the_api_as_a_logged_in_admin() {
     );
     let csv = std::fs::read_to_string(&csv).unwrap();
     assert!(csv.lines().count() >= 2 && csv.contains("Jo Buyer"), "{csv}");
+    // A refused export (a tenant that does not exist) leaves no file behind.
+    let refused = out_dir.path().join("refused.json");
+    let run =
+        ops.run(&["rights", "export", "--tenant", "nobody", "--out", &refused.display().to_string()], None);
+    assert!(!failed(&run).is_empty(), "{run:?}");
+    assert!(!refused.exists(), "a refused export left {}", refused.display());
     assert_eq!(
         ok_as(&ops, &["rights", "show", "--tenant", "acme", &request])["request"]["id"],
         request.as_str()

@@ -10,4 +10,6 @@ mod send;
 #[cfg(test)]
 mod server;
 #[cfg(test)]
+mod stream;
+#[cfg(test)]
 mod tls;
