@@ -13,11 +13,11 @@
 //! the group gets the error and nothing is retried. Appends that are part of another write's transaction
 //! (`append_in`) are not queued.
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use custodian_core::audit::{AuditRecord, ChainHead, Checkpoint, NewAuditEvent};
-use custodian_core::ports::group_commit::{GroupFailure, GroupWriter, QueuedAppend, abandoned, write_queued};
+use custodian_core::ports::group_commit::{
+    GroupFailure, GroupHeads, GroupWriter, QueuedAppend, abandoned, write_queued,
+};
 use custodian_core::ports::{AuditLog, StoreError};
 use custodian_core::tenant::TenantId;
 use sqlx::Row;
@@ -68,34 +68,17 @@ impl GroupWriter for SqliteStore {
     /// writer locks heads), its appends' events in queue order, in one extension of its chain. Returns each
     /// append's head, in `group` order.
     async fn commit_group(&self, group: &[QueuedAppend]) -> Result<Vec<ChainHead>, GroupFailure> {
-        let mut by_tenant: BTreeMap<&TenantId, Vec<usize>> = BTreeMap::new();
-        for (i, p) in group.iter().enumerate() {
-            by_tenant.entry(&p.tenant).or_default().push(i);
-        }
-        let mut heads: Vec<Option<ChainHead>> = vec![None; group.len()];
+        let (mut heads, shares) = GroupHeads::split(group);
         let mut tx = self.begin().await.map_err(|_| GroupFailure::Write)?;
-        for (tenant, members) in by_tenant {
-            let events: Vec<NewAuditEvent> =
-                members.iter().filter_map(|&i| group.get(i)).flat_map(|p| p.events.iter().cloned()).collect();
-            let (start, hashes) = match self.extend_in(&mut tx, tenant, events).await {
-                Ok(extended) => extended,
-                Err(_) => {
-                    let _ = tx.rollback().await;
-                    return Err(GroupFailure::Write);
-                }
+        for mut share in shares {
+            let events = std::mem::take(&mut share.events);
+            let Ok((start, hashes)) = self.extend_in(&mut tx, share.tenant, events).await else {
+                let _ = tx.rollback().await;
+                return Err(GroupFailure::Write);
             };
-            let mut end = 0usize;
-            for &i in &members {
-                end += group.get(i).map_or(0, |p| p.events.len());
-                let hash = end.checked_sub(1).and_then(|last| hashes.get(last));
-                if let (Some(slot), Some(hash)) = (heads.get_mut(i), hash) {
-                    *slot =
-                        Some(ChainHead { tenant: tenant.clone(), seq: start.seq + end as u64, hash: *hash });
-                }
-            }
+            heads.extended(&share, &start, &hashes);
         }
-        let heads: Option<Vec<ChainHead>> = heads.into_iter().collect();
-        let Some(heads) = heads else {
+        let Some(heads) = heads.heads() else {
             let _ = tx.rollback().await;
             return Err(GroupFailure::Write);
         };

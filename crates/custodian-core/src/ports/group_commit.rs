@@ -19,7 +19,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use async_trait::async_trait;
 
 use super::StoreError;
-use crate::audit::{ChainHead, NewAuditEvent};
+use crate::audit::{ChainHead, Hash, NewAuditEvent};
 use crate::tenant::TenantId;
 
 /// How a queued append's caller is answered.
@@ -118,6 +118,74 @@ pub trait GroupWriter: Send + Sync {
     /// Every append of `group` in one transaction with one commit: per tenant, its appends' events in
     /// queue order, in one extension of its chain. Returns each append's head, in `group` order.
     async fn commit_group(&self, group: &[QueuedAppend]) -> Result<Vec<ChainHead>, GroupFailure>;
+}
+
+/// One tenant's share of a group: the events of its appends in queue order, appended to its chain as one
+/// extension (see [`GroupHeads`]).
+#[derive(Debug)]
+pub struct TenantShare<'a> {
+    /// The chain.
+    pub tenant: &'a TenantId,
+    /// The events of the tenant's appends, in queue order (take them to write them).
+    pub events: Vec<NewAuditEvent>,
+    /// The positions of the tenant's appends in the group, in queue order.
+    members: Vec<usize>,
+}
+
+/// The bookkeeping of [`GroupWriter::commit_group`], the same for every store: a group split into
+/// [`TenantShare`]s (in tenant order, so that concurrent writers lock chains in one order), and each
+/// append's own head once its tenant's chain has been extended.
+#[derive(Debug)]
+pub struct GroupHeads<'a> {
+    group: &'a [QueuedAppend],
+    heads: Vec<Option<ChainHead>>,
+}
+
+impl<'a> GroupHeads<'a> {
+    /// The bookkeeping of `group`, and its tenants' shares to write, in tenant order.
+    pub fn split(group: &'a [QueuedAppend]) -> (Self, Vec<TenantShare<'a>>) {
+        let mut by_tenant: std::collections::BTreeMap<&TenantId, Vec<usize>> =
+            std::collections::BTreeMap::new();
+        for (i, append) in group.iter().enumerate() {
+            by_tenant.entry(&append.tenant).or_default().push(i);
+        }
+        let shares = by_tenant
+            .into_iter()
+            .map(|(tenant, members)| TenantShare {
+                tenant,
+                events: members
+                    .iter()
+                    .filter_map(|&i| group.get(i))
+                    .flat_map(|append| append.events.iter().cloned())
+                    .collect(),
+                members,
+            })
+            .collect();
+        (Self { group, heads: vec![None; group.len()] }, shares)
+    }
+
+    /// Records that `share`'s chain grew from `start` by `hashes` (one per event, in order): each of its
+    /// appends' head is its last event's.
+    pub fn extended(&mut self, share: &TenantShare<'_>, start: &ChainHead, hashes: &[Hash]) {
+        let mut end = 0usize;
+        for &i in &share.members {
+            end += self.group.get(i).map_or(0, |append| append.events.len());
+            let hash = end.checked_sub(1).and_then(|last| hashes.get(last));
+            if let (Some(slot), Some(hash)) = (self.heads.get_mut(i), hash) {
+                *slot = Some(ChainHead {
+                    tenant: share.tenant.clone(),
+                    seq: start.seq + end as u64,
+                    hash: *hash,
+                });
+            }
+        }
+    }
+
+    /// Each append's head, in group order; `None` if a share was not recorded in full (the store rolls
+    /// back: [`GroupFailure::Write`]).
+    pub fn heads(self) -> Option<Vec<ChainHead>> {
+        self.heads.into_iter().collect()
+    }
 }
 
 /// Why a group's append failed, as told to each of its callers.

@@ -201,3 +201,34 @@ fn a_writer_dropped_mid_group_abandons_its_callers_and_the_next_append_starts_an
     assert!(matches!(error, StoreError::AuditFailed(_)));
     assert!(chain(&error).contains("abandoned before it was written"), "{}", chain(&error));
 }
+
+#[test]
+fn a_group_splits_by_tenant_and_each_append_gets_the_head_of_its_own_last_event() {
+    let queue = AppendQueue::default();
+    let answers = Answers::default();
+    queue_all(&queue, &[("b", 2), ("a", 1), ("b", 3), ("c", 1)], &answers);
+    let group = queue.next_group().unwrap();
+    let (mut heads, shares) = GroupHeads::split(&group);
+    // Tenant order; each tenant's events in queue order.
+    let split: Vec<(&str, usize)> = shares.iter().map(|s| (s.tenant.as_str(), s.events.len())).collect();
+    assert_eq!(split, [("a", 1), ("b", 5), ("c", 1)]);
+    let hash = |n: u8| Hash([n; 32]);
+    let start =
+        |tenant: &str, seq: u64| ChainHead { tenant: TenantId::new(tenant).unwrap(), seq, hash: hash(0) };
+    heads.extended(&shares[0], &start("a", 7), &[hash(71)]);
+    heads.extended(&shares[1], &start("b", 10), &[hash(1), hash(2), hash(3), hash(4), hash(5)]);
+    // One share not recorded: no heads (the store rolls back).
+    let (partial, _) = GroupHeads::split(&group);
+    assert!(partial.heads().is_none());
+    heads.extended(&shares[2], &start("c", 0), &[hash(9)]);
+    let heads = heads.heads().unwrap();
+    let got: Vec<(&str, u64, u8)> = heads.iter().map(|h| (h.tenant.as_str(), h.seq, h.hash.0[0])).collect();
+    // b's first append ends at its 2nd event (seq 12), its second at its 5th (seq 15).
+    assert_eq!(got, [("b", 12, 2), ("a", 8, 71), ("b", 15, 5), ("c", 1, 9)]);
+    // Too few hashes for a share: its appends past them get no head.
+    let (mut short, shares) = GroupHeads::split(&group);
+    for share in &shares {
+        short.extended(share, &start(share.tenant.as_str(), 0), &[hash(1)]);
+    }
+    assert!(short.heads().is_none());
+}
