@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use reqwest::Url;
-use reqwest::header::HeaderValue;
+use reqwest::header::{HeaderMap, HeaderValue};
 use tokio::time::Instant;
 
 use crate::error::HttpError;
@@ -190,22 +190,10 @@ impl HttpClient {
         request: Request,
         sink: &mut (dyn BodySink + Send),
     ) -> Result<Streamed, AttemptError> {
-        let mut builder = self.inner.http.request(request.method, request.url).headers(request.headers);
-        if let Some(body) = request.body {
-            builder = builder.body(body);
-        }
-        let mut response = builder.send().await.map_err(AttemptError::Reqwest)?;
-        let status = response.status().as_u16();
+        let Opened { mut response, status, headers, declared } = self.open(request).await?;
         let limit = self.inner.max_body_bytes;
-        let declared = response.content_length();
-        if declared.is_some_and(|n| n > limit as u64) {
-            return Err(AttemptError::TooLarge(limit));
-        }
-        let headers = std::mem::take(response.headers_mut());
         if !(200..300).contains(&status) {
-            let capacity =
-                declared.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)).min(MAX_PREALLOCATED);
-            let body = read_body(&mut response, limit, capacity).await?;
+            let body = read_body(&mut response, limit, capacity(declared)).await?;
             return Ok(Streamed::Refused(Response { status, headers, body }));
         }
         sink.start(declared);
@@ -221,22 +209,41 @@ impl HttpClient {
     }
 
     async fn attempt(&self, request: Request) -> Result<Response, AttemptError> {
+        let Opened { mut response, status, headers, declared } = self.open(request).await?;
+        let limit = self.inner.max_body_bytes;
+        let body = read_body(&mut response, limit, capacity(declared)).await?;
+        Ok(Response { status, headers, body })
+    }
+
+    /// Sends `request` and reads the response's head; a declared body over the limit is refused here.
+    async fn open(&self, request: Request) -> Result<Opened, AttemptError> {
         let mut builder = self.inner.http.request(request.method, request.url).headers(request.headers);
         if let Some(body) = request.body {
             builder = builder.body(body);
         }
         let mut response = builder.send().await.map_err(AttemptError::Reqwest)?;
-        let status = response.status().as_u16();
-        let limit = self.inner.max_body_bytes;
         let declared = response.content_length();
-        if declared.is_some_and(|n| n > limit as u64) {
-            return Err(AttemptError::TooLarge(limit));
+        if declared.is_some_and(|n| n > self.inner.max_body_bytes as u64) {
+            return Err(AttemptError::TooLarge(self.inner.max_body_bytes));
         }
+        let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
-        let capacity = declared.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)).min(MAX_PREALLOCATED);
-        let body = read_body(&mut response, limit, capacity).await?;
-        Ok(Response { status, headers, body })
+        Ok(Opened { response, status, headers, declared })
     }
+}
+
+/// A response whose head has been read, its body not yet.
+struct Opened {
+    response: reqwest::Response,
+    status: u16,
+    headers: HeaderMap,
+    /// `Content-Length`, if sent.
+    declared: Option<u64>,
+}
+
+/// The body capacity to reserve up front for a declared length.
+fn capacity(declared: Option<u64>) -> usize {
+    declared.map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)).min(MAX_PREALLOCATED)
 }
 
 /// Reads the whole body, failing as soon as it exceeds `limit`.

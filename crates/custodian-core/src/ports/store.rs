@@ -267,6 +267,15 @@ pub struct DatasetQuery {
     pub limit: u32,
 }
 
+impl DatasetQuery {
+    /// Every record of `tenant` (of the kind read), from the first: no grant, account or day filter, no
+    /// limit but the type's. Narrow it with struct update syntax, e.g.
+    /// `DatasetQuery { limit: 50, ..DatasetQuery::everything(tenant) }`.
+    pub fn everything(tenant: TenantId) -> Self {
+        Self { tenant, grant: None, account: None, from: None, to: None, offset: 0, limit: u32::MAX }
+    }
+}
+
 /// Report rows, campaigns, orders and stock.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 #[async_trait::async_trait]

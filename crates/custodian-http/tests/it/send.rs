@@ -8,7 +8,7 @@ use custodian_http::{
 };
 use secrecy::SecretString;
 
-use crate::server::{Script, Server, client, client_with, reply};
+use crate::server::{Script, Server, chunked, client, client_with, reply};
 
 #[derive(Debug, serde::Deserialize, PartialEq)]
 struct Campaign {
@@ -77,16 +77,6 @@ async fn a_body_over_the_limit_is_an_error() {
     // Exactly at the limit is fine.
     let exact = client_with(|c| c.max_body_bytes = 1_000);
     assert_eq!(exact.send(Request::get(server.url("/big"))).await.unwrap().body.len(), 1_000);
-}
-
-/// `transfer-encoding: chunked` with the given chunks (the body arrives in several pieces).
-fn chunked(chunks: &[&str]) -> Script {
-    let mut text = String::from("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n");
-    for chunk in chunks {
-        text.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
-    }
-    text.push_str("0\r\n\r\n");
-    Script::Raw(text.into_bytes())
 }
 
 #[tokio::test]

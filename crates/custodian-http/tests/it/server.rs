@@ -28,6 +28,16 @@ pub(crate) fn reply(status: &str, headers: &[(&str, &str)], body: &str) -> Scrip
     Script::Raw(text.into_bytes())
 }
 
+/// `transfer-encoding: chunked` with the given chunks (the body arrives in several pieces).
+pub(crate) fn chunked(chunks: &[&str]) -> Script {
+    let mut text = String::from("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n");
+    for chunk in chunks {
+        text.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+    }
+    text.push_str("0\r\n\r\n");
+    Script::Raw(text.into_bytes())
+}
+
 /// A canned server and the requests it received.
 pub(crate) struct Server {
     pub(crate) base: Url,

@@ -4,7 +4,7 @@
 
 use custodian_http::{BodySink, HttpError, Request, Streamed};
 
-use crate::server::{Script, Server, client, client_with, reply};
+use crate::server::{Server, chunked, client, client_with, reply};
 
 /// Records what the client handed over.
 #[derive(Default)]
@@ -35,16 +35,6 @@ impl Recorder {
     fn body(&self) -> Vec<u8> {
         self.chunks.concat()
     }
-}
-
-/// `transfer-encoding: chunked` with the given chunks.
-fn chunked(chunks: &[&str]) -> Script {
-    let mut text = String::from("HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n");
-    for chunk in chunks {
-        text.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
-    }
-    text.push_str("0\r\n\r\n");
-    Script::Raw(text.into_bytes())
 }
 
 #[tokio::test]

@@ -248,16 +248,7 @@ async fn purging_orders_removes_their_lines() {
 
 /// All of a report-row page, read back in key order.
 async fn stored_rows(db: &TestDb, tenant: &TenantId) -> Vec<custodian_core::data::ReportRow> {
-    let query = DatasetQuery {
-        tenant: tenant.clone(),
-        grant: None,
-        account: None,
-        from: None,
-        to: None,
-        offset: 0,
-        limit: u32::MAX,
-    };
-    db.store.report_rows(&query).await.unwrap()
+    db.store.report_rows(&DatasetQuery::everything(tenant.clone())).await.unwrap()
 }
 
 #[tokio::test]

@@ -149,13 +149,8 @@ async fn tenant_ids_that_are_not_plain_identifiers_are_bound_and_stay_isolated()
     for t in [&a, &b, &c] {
         assert_eq!(db.store.tenant(t).await.unwrap().id, *t);
         let query = custodian_core::ports::DatasetQuery {
-            tenant: t.clone(),
-            grant: None,
-            account: None,
-            from: None,
-            to: None,
-            offset: 0,
             limit: 1_000,
+            ..custodian_core::ports::DatasetQuery::everything(t.clone())
         };
         let rows = db.store.report_rows(&query).await.unwrap();
         assert_eq!(rows.len(), 6, "{t}: its 6 report rows");

@@ -5,15 +5,14 @@ use custodian_core::audit::{ActorRef, NewAuditEvent, TenantChanged};
 use custodian_core::data::{RecordKind, ReportLevel, ReportRow};
 use custodian_core::platform::{Platform, Task};
 use custodian_core::ports::{
-    AuditLog, Cursor, DatasetQuery, DatasetStore, IngestBatch, StoreError, SyncCheckpoint, TenantStore,
-    UpsertCounts,
+    AuditLog, Cursor, DatasetStore, IngestBatch, StoreError, SyncCheckpoint, TenantStore, UpsertCounts,
 };
 use custodian_core::tenant::TenantId;
 use custodian_testkit::fixtures::{self, T0};
 use sqlx::Executor;
 use time::macros::date;
 
-use crate::support::{FileStore, grant, memory, setup, tenant};
+use crate::support::{FileStore, grant, memory, query, setup, tenant};
 
 fn event(text: &str) -> Vec<NewAuditEvent> {
     vec![NewAuditEvent::new(T0, ActorRef::System, TenantChanged::new(text))]
@@ -32,18 +31,6 @@ fn rows(t: &TenantId, n: usize) -> Vec<ReportRow> {
         30,
         n,
     )
-}
-
-fn query(t: &TenantId) -> DatasetQuery {
-    DatasetQuery {
-        tenant: t.clone(),
-        grant: None,
-        account: None,
-        from: None,
-        to: None,
-        offset: 0,
-        limit: u32::MAX,
-    }
 }
 
 fn checkpoint(t: &TenantId, cursor: &str) -> SyncCheckpoint {

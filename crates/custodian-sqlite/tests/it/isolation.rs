@@ -9,7 +9,7 @@ use custodian_core::data::{CampaignStatus, DataClass, RecordKind, ReportLevel};
 use custodian_core::grant::GrantId;
 use custodian_core::platform::{Platform, Task};
 use custodian_core::ports::{
-    AuditLog, CaseStore, Cursor, DatasetQuery, DatasetStore, GrantStore, IngestBatch, PiiSealer, StoreError,
+    AuditLog, CaseStore, Cursor, DatasetStore, GrantStore, IngestBatch, PiiSealer, StoreError,
     SyncCheckpoint, TenantStore,
 };
 use custodian_core::retention::{DeletionCause, DeletionReceipt, HoldScope, LegalHold, StoreKind};
@@ -21,19 +21,7 @@ use custodian_testkit::fixtures::{self, T0};
 use time::Duration;
 use time::macros::date;
 
-use crate::support::{FileStore, grant, setup, tenant};
-
-fn query(t: &TenantId) -> DatasetQuery {
-    DatasetQuery {
-        tenant: t.clone(),
-        grant: None,
-        account: None,
-        from: None,
-        to: None,
-        offset: 0,
-        limit: u32::MAX,
-    }
-}
+use crate::support::{FileStore, grant, query, setup, tenant};
 
 /// Everything tenant `t` can read through the ports, as text.
 async fn snapshot(s: &SqliteStore, t: &TenantId) -> String {

@@ -185,7 +185,7 @@ async fn order_lines_keep_their_stored_order_through_the_position_migration() {
 #[tokio::test]
 async fn order_lines_move_into_their_order_in_order_through_the_lines_migration() {
     use custodian_core::data::{OrderLine, Sku};
-    use custodian_core::ports::{DatasetQuery, DatasetStore, IngestBatch};
+    use custodian_core::ports::{DatasetStore, IngestBatch};
     use sqlx::Executor as _;
 
     let dir = crate::support::TempDir::new();
@@ -254,16 +254,10 @@ async fn order_lines_move_into_their_order_in_order_through_the_lines_migration(
     let clock = std::sync::Arc::new(custodian_testkit::fakes::ManualClock::new(T0));
     let store = SqliteStore::open(&path, Environment::Development, clock).await.unwrap();
     crate::support::setup(&store, &t, &g, custodian_core::platform::Platform::Ebay, &account).await;
-    let query = DatasetQuery {
-        tenant: t.clone(),
-        grant: None,
-        account: None,
-        from: None,
-        to: None,
-        offset: 0,
-        limit: 10,
-    };
-    assert_eq!(store.orders(&query).await.unwrap(), vec![with_lines.clone(), without.clone()]);
+    assert_eq!(
+        store.orders(&crate::support::query(&t)).await.unwrap(),
+        vec![with_lines.clone(), without.clone()]
+    );
     let batch = IngestBatch {
         tenant: t.clone(),
         records: vec![with_lines, without],

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use custodian_core::authz::Environment;
 use custodian_core::grant::GrantId;
 use custodian_core::platform::{AccountRef, Platform};
-use custodian_core::ports::{GrantStore, TenantStore};
+use custodian_core::ports::{DatasetQuery, GrantStore, TenantStore};
 use custodian_core::tenant::TenantId;
 use custodian_sqlite::SqliteStore;
 use custodian_testkit::fakes::ManualClock;
@@ -77,6 +77,11 @@ pub(crate) async fn memory() -> (SqliteStore, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(T0));
     let store = SqliteStore::memory(Environment::Development, clock.clone()).await.unwrap();
     (store, clock)
+}
+
+/// A read of everything of tenant `t`: no filter, no limit.
+pub(crate) fn query(t: &TenantId) -> DatasetQuery {
+    DatasetQuery::everything(t.clone())
 }
 
 pub(crate) fn tenant(name: &str) -> TenantId {

@@ -24,15 +24,7 @@ fn counts(inserted: u64, updated: u64, unchanged: u64) -> UpsertCounts {
 }
 
 fn query(tenant: &TenantId) -> DatasetQuery {
-    DatasetQuery {
-        tenant: tenant.clone(),
-        grant: None,
-        account: None,
-        from: None,
-        to: None,
-        offset: 0,
-        limit: 100_000,
-    }
+    DatasetQuery { limit: 100_000, ..DatasetQuery::everything(tenant.clone()) }
 }
 
 /// Checks a [`DatasetStore`] (with the [`AuditLog`] of the same backend; `setup` creates tenants and
