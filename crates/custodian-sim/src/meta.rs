@@ -384,6 +384,13 @@ impl MetaSim {
         self.state().set_accounts(token, accounts)
     }
 
+    /// Changes which ad accounts every authorization of `user_id` covers (the user edited the app's access
+    /// in Business Settings; a test that does not hold the token, such as one driving a server process,
+    /// knows the user). Returns how many authorizations changed.
+    pub fn set_user_accounts(&self, user_id: &str, accounts: &[&str]) -> usize {
+        self.state().set_user_accounts(user_id, accounts)
+    }
+
     /// The next `times` Graph calls (after authentication) fail with Meta error `code`/`subcode`, in the
     /// documented envelope (and usage headers at 100% for the throttling codes).
     pub fn fail_next(&self, code: i64, subcode: Option<i64>, times: u32) {

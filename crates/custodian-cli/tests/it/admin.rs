@@ -575,33 +575,16 @@ async fn consent_as_client(consent: &str, public_url: &str, base: &str) -> Strin
     body["grant"]["id"].as_str().unwrap().to_owned()
 }
 
-/// AUTH-2 then a sync through the CLI: `grant connect` against `custodian sim` (its consent page plays the
-/// client's browser), `grant validate`, `sync run` account by account with the runs' counts, `sync history`
-/// with the checkpoints, `grant pii` refused off commerce, `grant review` refused on an active grant, the PII
-/// switch on and off on a connected eBay grant, `grant revoke` with a clean receipt (RET-6).
-#[tokio::test]
-async fn admin_sync_run_pulls_a_connected_grant_and_shows_its_history() {
-    const PUBLIC_URL: &str = "https://custodian.admin.test";
-    let dir = TempDir::new("admin-sync");
-    std::fs::create_dir_all(dir.path()).unwrap();
-    let mut sim = Bin::new().spawn(&[
-        "--json",
-        "sim",
-        "--listen",
-        "127.0.0.1:0",
-        "--seed",
-        "5",
-        "--redirect-to",
-        PUBLIC_URL,
-    ]);
-    let ready: Value = serde_json::from_str(&sim.line(Duration::from_secs(120))).unwrap();
-    let sim_base = ready["base_url"].as_str().unwrap().to_owned();
+/// `custodian serve` in `dir` against the simulator at `sim_base` (its public URL `public_url`), with the
+/// first admin, tenant `acme` and an account manager of it logged in: the server process, its URL and the
+/// account manager's environment for the admin commands (grants are an account manager's, ACC-1).
+fn serve_with_account_manager(dir: &TempDir, sim_base: &str, public_url: &str) -> (Child, String, Bin) {
     let config = dir.path().join("custodian.toml");
-    std::fs::write(&config, custodian_cli::sim_toml(&custodian_cli::sim_platforms(&sim_base))).unwrap();
+    std::fs::write(&config, custodian_cli::sim_toml(&custodian_cli::sim_platforms(sim_base))).unwrap();
     let config = config.display().to_string();
     let server_bin = Bin::new()
         .env("CUSTODIAN_DATA_DIR", &dir.path().join("data").display().to_string())
-        .env("CUSTODIAN_PUBLIC_URL", PUBLIC_URL);
+        .env("CUSTODIAN_PUBLIC_URL", public_url);
     let init = server_bin
         .run(&["--json", "--config", &config, "init", "--email", EMAIL], Some(&format!("{PASSWORD}\n")));
     let secret = json(&init)["totp_secret"].as_str().unwrap().to_owned();
@@ -638,6 +621,31 @@ async fn admin_sync_run_pulls_a_connected_grant_and_shows_its_history() {
         Some(&format!("Manager-Horse-45!\n{}\n", code(&am_secret, 0))),
     );
     assert!(login.success, "{login:?}");
+    (child, base, am)
+}
+
+/// AUTH-2 then a sync through the CLI: `grant connect` against `custodian sim` (its consent page plays the
+/// client's browser), `grant validate`, `sync run` account by account with the runs' counts, `sync history`
+/// with the checkpoints, `grant pii` refused off commerce, `grant review` refused on an active grant, the PII
+/// switch on and off on a connected eBay grant, `grant revoke` with a clean receipt (RET-6).
+#[tokio::test]
+async fn admin_sync_run_pulls_a_connected_grant_and_shows_its_history() {
+    const PUBLIC_URL: &str = "https://custodian.admin.test";
+    let dir = TempDir::new("admin-sync");
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let mut sim = Bin::new().spawn(&[
+        "--json",
+        "sim",
+        "--listen",
+        "127.0.0.1:0",
+        "--seed",
+        "5",
+        "--redirect-to",
+        PUBLIC_URL,
+    ]);
+    let ready: Value = serde_json::from_str(&sim.line(Duration::from_secs(120))).unwrap();
+    let sim_base = ready["base_url"].as_str().unwrap().to_owned();
+    let (mut child, base, am) = serve_with_account_manager(&dir, &sim_base, PUBLIC_URL);
 
     // Connect: the consent URL printed, the client's consent delivered to the server's callback.
     let started = ok_as(
@@ -754,4 +762,63 @@ async fn admin_sync_run_pulls_a_connected_grant_and_shows_its_history() {
     assert!(child.wait(Duration::from_secs(60)).is_some_and(|s| s.success()));
     sim.terminate();
     assert!(sim.wait(Duration::from_secs(60)).is_some_and(|s| s.success()));
+}
+
+/// AUTH-5 through the CLI, the success path: a meta grant connected and validated (active), then the client
+/// removes one ad account from the app's access on the platform (the simulator runs in this process so the
+/// test can play that); `grant validate` moves the grant to review and says what changed, `grant show`
+/// lists the change, `grant review` re-approves it as it now is (active, the change cleared, the evidence
+/// the platform's new account set), and a second review is refused.
+// Multi-threaded: the simulator serves on this runtime while the test blocks on the binary's runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admin_grant_review_reapproves_a_grant_whose_accounts_changed_on_the_platform() {
+    const PUBLIC_URL: &str = "https://custodian.review.test";
+    let dir = TempDir::new("admin-review");
+    std::fs::create_dir_all(dir.path()).unwrap();
+    let config =
+        custodian_cli::sim_config(7, Some(PUBLIC_URL), time::OffsetDateTime::now_utc().unix_timestamp());
+    let accounts: Vec<String> = config.meta.accounts.iter().map(|a| a.id.clone()).collect();
+    let user = config.meta.user_id.clone();
+    assert!(accounts.len() >= 2, "the test drops one of several accounts: {accounts:?}");
+    let sim = custodian_sim::Sim::new(config).start("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let sim_base = sim.base_url().to_owned();
+    let (mut child, base, am) = serve_with_account_manager(&dir, &sim_base, PUBLIC_URL);
+
+    let started = ok_as(
+        &am,
+        &["grant", "connect", "--tenant", "acme", "--platform", "meta", "--task", "read_reporting"],
+    );
+    let grant = consent_as_client(started["consent_url"].as_str().unwrap(), PUBLIC_URL, &base).await;
+    let validated = ok_as(&am, &["grant", "validate", "--tenant", "acme", &grant]);
+    assert_eq!(validated["outcome"], "active", "{validated}");
+    let before = validated["grant"]["evidence"]["accounts"].as_array().unwrap().len();
+    assert_eq!(before, accounts.len(), "{validated}");
+
+    // The client keeps only the first ad account for the app.
+    assert_eq!(sim.sim.meta.set_user_accounts(&user, &[accounts[0].as_str()]), 1);
+    let validated = ok_as(&am, &["grant", "validate", "--tenant", "acme", &grant]);
+    assert_eq!(validated["outcome"], "needs_review", "{validated}");
+    assert_eq!(validated["grant"]["state"], "needs_review", "{validated}");
+    let shown = ok_as(&am, &["grant", "show", "--tenant", "acme", &grant]);
+    let review = shown["grant"]["review"].as_array().unwrap();
+    assert!(!review.is_empty(), "the change is listed: {shown}");
+    assert!(review.iter().any(|c| c.to_string().contains("account")), "{shown}");
+    let text = text_as(&am, &["grant", "validate", "--tenant", "acme", &grant]);
+    assert!(text.contains("needs_review") || text.contains("needs review"), "{text}");
+
+    // Re-approved as it now is: active, the change cleared, one account in the evidence.
+    let reviewed = ok_as(&am, &["grant", "review", "--tenant", "acme", &grant]);
+    assert_eq!(reviewed["grant"]["state"], "active", "{reviewed}");
+    assert_eq!(reviewed["grant"]["review"], serde_json::json!([]), "{reviewed}");
+    let shown = ok_as(&am, &["grant", "show", "--tenant", "acme", &grant]);
+    assert_eq!(shown["grant"]["state"], "active", "{shown}");
+    assert_eq!(shown["grant"]["evidence"]["accounts"].as_array().unwrap().len(), 1, "{shown}");
+    // Nothing left to review: a second review is refused, and validating again keeps it active.
+    let again = refused_as(&am, &["grant", "review", "--tenant", "acme", &grant]);
+    assert_eq!(again["code"], "conflict", "{again}");
+    assert_eq!(ok_as(&am, &["grant", "validate", "--tenant", "acme", &grant])["outcome"], "active");
+
+    child.terminate();
+    assert!(child.wait(Duration::from_secs(60)).is_some_and(|s| s.success()));
+    sim.shutdown().await;
 }

@@ -135,6 +135,15 @@ impl State {
         }
     }
 
+    pub(super) fn set_user_accounts(&mut self, user_id: &str, accounts: &[&str]) -> usize {
+        let mut changed = 0;
+        for auth in self.auths.iter_mut().filter(|a| a.grant.user_id == user_id) {
+            auth.grant.accounts = accounts.iter().map(|a| (*a).to_owned()).collect();
+            changed += 1;
+        }
+        changed
+    }
+
     pub(super) fn set_accounts(&mut self, token: &str, accounts: &[&str]) -> bool {
         let Some(auth) = self.tokens.get(token).map(|t| t.auth) else {
             return false;
