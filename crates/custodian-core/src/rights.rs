@@ -34,7 +34,8 @@ use crate::retention::calendar;
 use crate::tenant::TenantId;
 
 pub use export::{
-    CsvFile, ExportBundle, ExportError, ExportOrder, csv_cell, export_csv, export_json, json_string,
+    CsvFile, ExportBundle, ExportError, ExportFile, ExportOrder, ExportRecords, ExportSection, ExportWriter,
+    csv_cell, export_csv, export_json, json_string,
 };
 
 string_id!(

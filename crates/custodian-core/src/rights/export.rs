@@ -13,12 +13,16 @@
 //!
 //! Records of another tenant than the bundle's are never written (SEG-1); [`ExportBundle::check`] reports
 //! them so the caller can refuse the export instead.
+//!
+//! A file can be written whole from a bundle ([`export_json`], [`export_csv`]) or piece by piece as its
+//! records are read ([`ExportWriter`]), with the same bytes either way: a large export is streamed page by
+//! page and never held whole.
 
 use std::fmt::Write as _;
 
 use time::{Date, OffsetDateTime, UtcOffset};
 
-use crate::data::{BuyerPii, Campaign, ContactDetails, Order, ReportLevel, ReportRow, StockLevel};
+use crate::data::{BuyerPii, Campaign, ContactDetails, Order, OrderLine, ReportLevel, ReportRow, StockLevel};
 use crate::tenant::{ContactId, TenantId};
 
 /// The format name written in the JSON document.
@@ -50,6 +54,8 @@ pub struct ExportBundle {
 pub enum ExportError {
     #[error("export bundle holds {count} records of another tenant")]
     ForeignRecords { count: usize },
+    #[error("export records of `{section}` came after a later section")]
+    OutOfOrder { section: &'static str },
 }
 
 impl ExportBundle {
@@ -310,32 +316,359 @@ fn contact_json((id, details, role): &(ContactId, ContactDetails, String)) -> Js
     ])
 }
 
+/// A kind of record an export holds, in the order the JSON document holds them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportSection {
+    ReportRows,
+    Campaigns,
+    Orders,
+    Stock,
+    Contacts,
+}
+
+impl ExportSection {
+    /// Every section, in document order.
+    pub const ALL: [ExportSection; 5] = [
+        ExportSection::ReportRows,
+        ExportSection::Campaigns,
+        ExportSection::Orders,
+        ExportSection::Stock,
+        ExportSection::Contacts,
+    ];
+
+    /// The section's key in the JSON document.
+    pub fn key(self) -> &'static str {
+        match self {
+            ExportSection::ReportRows => "report_rows",
+            ExportSection::Campaigns => "campaigns",
+            ExportSection::Orders => "orders",
+            ExportSection::Stock => "stock",
+            ExportSection::Contacts => "contacts",
+        }
+    }
+}
+
+/// One file of an export: the JSON document, or one of the six CSV files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFile {
+    Json,
+    ReportRowsCsv,
+    CampaignsCsv,
+    OrdersCsv,
+    OrderLinesCsv,
+    StockCsv,
+    ContactsCsv,
+}
+
+impl ExportFile {
+    /// The CSV files, in the order [`export_csv`] returns them.
+    pub const CSV: [ExportFile; 6] = [
+        ExportFile::ReportRowsCsv,
+        ExportFile::CampaignsCsv,
+        ExportFile::OrdersCsv,
+        ExportFile::OrderLinesCsv,
+        ExportFile::StockCsv,
+        ExportFile::ContactsCsv,
+    ];
+
+    /// The file's name without its extension (`export`, `report_rows`, `order_lines`, …).
+    pub fn stem(self) -> &'static str {
+        match self {
+            ExportFile::Json => "export",
+            ExportFile::ReportRowsCsv => "report_rows",
+            ExportFile::CampaignsCsv => "campaigns",
+            ExportFile::OrdersCsv => "orders",
+            ExportFile::OrderLinesCsv => "order_lines",
+            ExportFile::StockCsv => "stock",
+            ExportFile::ContactsCsv => "contacts",
+        }
+    }
+
+    /// The file's name: `export.json`, `report_rows.csv`, ….
+    pub fn name(self) -> String {
+        match self {
+            ExportFile::Json => "export.json".to_owned(),
+            csv => format!("{}.csv", csv.stem()),
+        }
+    }
+
+    /// The CSV file called `stem` (`orders`, not `orders.csv`).
+    pub fn csv(stem: &str) -> Option<Self> {
+        Self::CSV.into_iter().find(|f| f.stem() == stem)
+    }
+
+    /// The record sections the file is made of, in the order they must be written.
+    pub fn sections(self) -> &'static [ExportSection] {
+        match self {
+            ExportFile::Json => &ExportSection::ALL,
+            ExportFile::ReportRowsCsv => &[ExportSection::ReportRows],
+            ExportFile::CampaignsCsv => &[ExportSection::Campaigns],
+            ExportFile::OrdersCsv | ExportFile::OrderLinesCsv => &[ExportSection::Orders],
+            ExportFile::StockCsv => &[ExportSection::Stock],
+            ExportFile::ContactsCsv => &[ExportSection::Contacts],
+        }
+    }
+
+    /// Whether the file carries opened buyer PII: the JSON document and `orders.csv` do; `order_lines.csv`
+    /// is made of orders but holds none, so its export never opens a buyer (MIN-1).
+    pub fn carries_buyers(self) -> bool {
+        matches!(self, ExportFile::Json | ExportFile::OrdersCsv)
+    }
+
+    fn header(self) -> &'static [&'static str] {
+        match self {
+            ExportFile::Json => &[],
+            ExportFile::ReportRowsCsv => &[
+                "grant",
+                "account",
+                "level",
+                "object",
+                "date",
+                "currency",
+                "spend_micros",
+                "impressions",
+                "clicks",
+                "conversions",
+                "conversion_value_micros",
+            ],
+            ExportFile::CampaignsCsv => &[
+                "grant",
+                "account",
+                "id",
+                "name",
+                "status",
+                "objective",
+                "daily_budget_micros",
+                "lifetime_budget_micros",
+                "updated_at",
+            ],
+            ExportFile::OrdersCsv => &[
+                "grant",
+                "account",
+                "id",
+                "status",
+                "created_at",
+                "updated_at",
+                "currency",
+                "total_micros",
+                "buyer_name",
+                "buyer_email",
+                "buyer_phone",
+                "buyer_address_lines",
+                "buyer_city",
+                "buyer_region",
+                "buyer_postal_code",
+                "buyer_country",
+            ],
+            ExportFile::OrderLinesCsv => {
+                &["account", "order_id", "line_id", "sku", "quantity", "unit_price_micros"]
+            }
+            ExportFile::StockCsv => &["grant", "account", "sku", "location", "quantity", "observed_at"],
+            ExportFile::ContactsCsv => &["id", "name", "email", "phone", "role"],
+        }
+    }
+}
+
+/// A batch of records of one section, as read.
+#[derive(Debug, Clone, Copy)]
+pub enum ExportRecords<'a> {
+    ReportRows(&'a [ReportRow]),
+    Campaigns(&'a [Campaign]),
+    Orders(&'a [ExportOrder]),
+    Stock(&'a [StockLevel]),
+    Contacts(&'a [(ContactId, ContactDetails, String)]),
+}
+
+impl ExportRecords<'_> {
+    /// The section the records belong to.
+    pub fn section(&self) -> ExportSection {
+        match self {
+            ExportRecords::ReportRows(_) => ExportSection::ReportRows,
+            ExportRecords::Campaigns(_) => ExportSection::Campaigns,
+            ExportRecords::Orders(_) => ExportSection::Orders,
+            ExportRecords::Stock(_) => ExportSection::Stock,
+            ExportRecords::Contacts(_) => ExportSection::Contacts,
+        }
+    }
+}
+
+/// Writes one export file piece by piece, as its records are read, so that a large export is never held
+/// whole: [`ExportWriter::start`] writes the head, [`ExportWriter::write`] each batch of records,
+/// [`ExportWriter::finish`] the end. The pieces, concatenated, are exactly the file [`export_json`] or
+/// [`export_csv`] makes of the same records. Records of another tenant are skipped (SEG-1), as there.
+#[derive(Debug)]
+pub struct ExportWriter {
+    file: ExportFile,
+    tenant: TenantId,
+    /// JSON: sections started so far (`ExportSection::ALL[..started]`).
+    started: usize,
+    /// JSON: items written in the section left open, if one is.
+    open: Option<usize>,
+}
+
+impl ExportWriter {
+    /// A writer of `file` for `tenant`'s records; appends the file's head to `out` (the JSON document's
+    /// opening fields, or the CSV header line).
+    pub fn start(
+        file: ExportFile,
+        tenant: &TenantId,
+        generated_at: OffsetDateTime,
+        out: &mut String,
+    ) -> Self {
+        if file == ExportFile::Json {
+            out.push_str("{\n  \"format\": ");
+            push_json_string(out, FORMAT);
+            out.push_str(",\n  \"tenant\": ");
+            push_json_string(out, tenant.as_str());
+            out.push_str(",\n  \"generated_at\": ");
+            push_json_string(out, &instant(generated_at));
+        } else {
+            out.push_str(&file.header().join(","));
+            out.push_str("\r\n");
+        }
+        Self { file, tenant: tenant.clone(), started: 0, open: None }
+    }
+
+    /// The file being written.
+    pub fn file(&self) -> ExportFile {
+        self.file
+    }
+
+    /// Appends `records` to `out`. Records of a section the file does not hold are ignored; sections must
+    /// come in [`ExportSection::ALL`]'s order, each in one or more batches.
+    pub fn write(&mut self, records: ExportRecords<'_>, out: &mut String) -> Result<(), ExportError> {
+        if !self.file.sections().contains(&records.section()) {
+            return Ok(());
+        }
+        if self.file == ExportFile::Json {
+            self.enter(records.section(), out)?;
+        }
+        let (t, open, file) = (&self.tenant, &mut self.open, self.file);
+        match records {
+            ExportRecords::ReportRows(rows) => {
+                for r in rows.iter().filter(|r| &r.tenant == t) {
+                    record(open, out, || report_row_json(r), || report_row_cells(r));
+                }
+            }
+            ExportRecords::Campaigns(campaigns) => {
+                for c in campaigns.iter().filter(|c| &c.tenant == t) {
+                    record(open, out, || campaign_json(c), || campaign_cells(c));
+                }
+            }
+            ExportRecords::Orders(orders) => {
+                for e in orders.iter().filter(|e| &e.order.tenant == t) {
+                    if file == ExportFile::OrderLinesCsv {
+                        for l in &e.order.lines {
+                            push_csv_row(out, &order_line_cells(&e.order, l));
+                        }
+                    } else {
+                        record(open, out, || order_json(e), || order_cells(e));
+                    }
+                }
+            }
+            ExportRecords::Stock(stock) => {
+                for s in stock.iter().filter(|s| &s.tenant == t) {
+                    record(open, out, || stock_json(s), || stock_cells(s));
+                }
+            }
+            ExportRecords::Contacts(contacts) => {
+                for c in contacts {
+                    record(open, out, || contact_json(c), || contact_cells(c));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends the file's end to `out`: in JSON, the sections not written yet, empty, and the closing brace.
+    pub fn finish(mut self, out: &mut String) {
+        if self.file == ExportFile::Json {
+            self.close(out);
+            for section in &ExportSection::ALL[self.started..] {
+                out.push_str(",\n  ");
+                push_json_string(out, section.key());
+                out.push_str(": []");
+            }
+            out.push_str("\n}\n");
+        }
+    }
+
+    /// JSON: makes `section` the open array, writing the sections before it that had no records as `[]`.
+    fn enter(&mut self, section: ExportSection, out: &mut String) -> Result<(), ExportError> {
+        let index = ExportSection::ALL.iter().position(|s| *s == section).unwrap_or_default();
+        if self.open.is_some() && index + 1 == self.started {
+            return Ok(());
+        }
+        if index < self.started {
+            return Err(ExportError::OutOfOrder { section: section.key() });
+        }
+        self.close(out);
+        for skipped in &ExportSection::ALL[self.started..index] {
+            out.push_str(",\n  ");
+            push_json_string(out, skipped.key());
+            out.push_str(": []");
+        }
+        out.push_str(",\n  ");
+        push_json_string(out, section.key());
+        out.push_str(": [");
+        self.started = index + 1;
+        self.open = Some(0);
+        Ok(())
+    }
+
+    /// JSON: closes the open array, if any.
+    fn close(&mut self, out: &mut String) {
+        match self.open.take() {
+            Some(0) => out.push(']'),
+            Some(_) => {
+                out.push('\n');
+                push_indent(out, 1);
+                out.push(']');
+            }
+            None => {}
+        }
+    }
+}
+
+/// One record: an item of the open JSON array, or a CSV line.
+fn record(
+    open: &mut Option<usize>,
+    out: &mut String,
+    json: impl FnOnce() -> Json,
+    cells: impl FnOnce() -> Vec<Cell>,
+) {
+    match open {
+        Some(items) => {
+            out.push_str(if *items == 0 { "\n" } else { ",\n" });
+            *items += 1;
+            push_indent(out, 2);
+            json().render(out, 2);
+        }
+        None => push_csv_row(out, &cells()),
+    }
+}
+
 /// The bundle as one JSON document (see the module documentation), ending with a newline.
 pub fn export_json(bundle: &ExportBundle) -> String {
-    let t = &bundle.tenant;
-    let doc = Json::Obj(vec![
-        ("format", Json::str(FORMAT)),
-        ("tenant", Json::str(t.as_str())),
-        ("generated_at", Json::Str(instant(bundle.generated_at))),
-        (
-            "report_rows",
-            Json::Arr(bundle.report_rows.iter().filter(|r| &r.tenant == t).map(report_row_json).collect()),
-        ),
-        (
-            "campaigns",
-            Json::Arr(bundle.campaigns.iter().filter(|c| &c.tenant == t).map(campaign_json).collect()),
-        ),
-        (
-            "orders",
-            Json::Arr(bundle.orders.iter().filter(|o| &o.order.tenant == t).map(order_json).collect()),
-        ),
-        ("stock", Json::Arr(bundle.stock.iter().filter(|s| &s.tenant == t).map(stock_json).collect())),
-        ("contacts", Json::Arr(bundle.contacts.iter().map(contact_json).collect())),
-    ]);
-    let mut out = String::new();
-    doc.render(&mut out, 0);
-    out.push('\n');
-    out
+    write_file(bundle, ExportFile::Json).content
+}
+
+/// `file` of the bundle, written in one go.
+fn write_file(bundle: &ExportBundle, file: ExportFile) -> CsvFile {
+    let mut content = String::new();
+    let mut writer = ExportWriter::start(file, &bundle.tenant, bundle.generated_at, &mut content);
+    for records in [
+        ExportRecords::ReportRows(&bundle.report_rows),
+        ExportRecords::Campaigns(&bundle.campaigns),
+        ExportRecords::Orders(&bundle.orders),
+        ExportRecords::Stock(&bundle.stock),
+        ExportRecords::Contacts(&bundle.contacts),
+    ] {
+        // In section order, so never out of order.
+        let _ = writer.write(records, &mut content);
+    }
+    writer.finish(&mut content);
+    CsvFile { name: file.name(), content }
 }
 
 /// A CSV cell.
@@ -373,175 +706,110 @@ pub fn csv_cell(s: &str) -> String {
     }
 }
 
-fn csv_file(name: &str, header: &[&str], rows: impl Iterator<Item = Vec<Cell>>) -> CsvFile {
-    let mut content = header.join(",");
-    content.push_str("\r\n");
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            if i > 0 {
-                content.push(',');
-            }
-            match cell {
-                Cell::Text(s) => content.push_str(&csv_cell(s)),
-                Cell::Num(n) => {
-                    let _ = write!(content, "{n}");
-                }
+/// Appends one CSV line, CRLF included.
+fn push_csv_row(out: &mut String, row: &[Cell]) {
+    for (i, cell) in row.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        match cell {
+            Cell::Text(s) => out.push_str(&csv_cell(s)),
+            Cell::Num(n) => {
+                let _ = write!(out, "{n}");
             }
         }
-        content.push_str("\r\n");
     }
-    CsvFile { name: name.to_owned(), content }
+    out.push_str("\r\n");
+}
+
+fn report_row_cells(r: &ReportRow) -> Vec<Cell> {
+    vec![
+        text(r.grant.as_str()),
+        Cell::Text(r.account.key()),
+        text(level(r.level)),
+        text(r.object.as_str()),
+        Cell::Text(date(r.date)),
+        text(r.currency.as_str()),
+        num(r.metrics.spend_micros),
+        num(r.metrics.impressions),
+        num(r.metrics.clicks),
+        num(r.metrics.conversions),
+        num(r.metrics.conversion_value_micros),
+    ]
+}
+
+fn campaign_cells(c: &Campaign) -> Vec<Cell> {
+    vec![
+        text(c.grant.as_str()),
+        Cell::Text(c.account.key()),
+        text(c.id.as_str()),
+        text(c.name.as_str()),
+        text(c.status.as_str()),
+        opt_text(c.objective.as_ref().map(|o| o.as_str())),
+        opt_num(c.daily_budget_micros),
+        opt_num(c.lifetime_budget_micros),
+        Cell::Text(instant(c.updated_at)),
+    ]
+}
+
+fn order_cells(e: &ExportOrder) -> Vec<Cell> {
+    let o = &e.order;
+    let b = e.buyer.as_ref();
+    let a = b.and_then(|b| b.address.as_ref());
+    vec![
+        text(o.grant.as_str()),
+        Cell::Text(o.account.key()),
+        text(o.id.as_str()),
+        text(o.status.as_str()),
+        Cell::Text(instant(o.created_at)),
+        Cell::Text(instant(o.updated_at)),
+        text(o.currency.as_str()),
+        num(o.total_micros),
+        opt_text(b.and_then(|b| b.name.as_deref())),
+        opt_text(b.and_then(|b| b.email.as_deref())),
+        opt_text(b.and_then(|b| b.phone.as_deref())),
+        Cell::Text(a.map(|a| a.lines.join("\n")).unwrap_or_default()),
+        opt_text(a.map(|a| a.city.as_str())),
+        opt_text(a.and_then(|a| a.region.as_deref())),
+        opt_text(a.and_then(|a| a.postal_code.as_deref())),
+        opt_text(a.map(|a| a.country.as_str())),
+    ]
+}
+
+fn order_line_cells(o: &Order, l: &OrderLine) -> Vec<Cell> {
+    vec![
+        Cell::Text(o.account.key()),
+        text(o.id.as_str()),
+        text(l.id.as_str()),
+        text(l.sku.as_str()),
+        num(l.quantity),
+        num(l.unit_price_micros),
+    ]
+}
+
+fn stock_cells(s: &StockLevel) -> Vec<Cell> {
+    vec![
+        text(s.grant.as_str()),
+        Cell::Text(s.account.key()),
+        text(s.sku.as_str()),
+        opt_text(s.location.as_ref().map(|l| l.as_str())),
+        num(s.quantity),
+        Cell::Text(instant(s.observed_at)),
+    ]
+}
+
+fn contact_cells((id, d, role): &(ContactId, ContactDetails, String)) -> Vec<Cell> {
+    vec![
+        text(id.as_str()),
+        text(&d.name),
+        opt_text(d.email.as_deref()),
+        opt_text(d.phone.as_deref()),
+        text(role),
+    ]
 }
 
 /// The bundle as CSV files: `report_rows.csv`, `campaigns.csv`, `orders.csv`, `order_lines.csv`,
 /// `stock.csv`, `contacts.csv`, always all six, in this order, each with its header.
 pub fn export_csv(bundle: &ExportBundle) -> Vec<CsvFile> {
-    let t = &bundle.tenant;
-    let report_rows = csv_file(
-        "report_rows.csv",
-        &[
-            "grant",
-            "account",
-            "level",
-            "object",
-            "date",
-            "currency",
-            "spend_micros",
-            "impressions",
-            "clicks",
-            "conversions",
-            "conversion_value_micros",
-        ],
-        bundle.report_rows.iter().filter(|r| &r.tenant == t).map(|r| {
-            vec![
-                text(r.grant.as_str()),
-                Cell::Text(r.account.key()),
-                text(level(r.level)),
-                text(r.object.as_str()),
-                Cell::Text(date(r.date)),
-                text(r.currency.as_str()),
-                num(r.metrics.spend_micros),
-                num(r.metrics.impressions),
-                num(r.metrics.clicks),
-                num(r.metrics.conversions),
-                num(r.metrics.conversion_value_micros),
-            ]
-        }),
-    );
-    let campaigns = csv_file(
-        "campaigns.csv",
-        &[
-            "grant",
-            "account",
-            "id",
-            "name",
-            "status",
-            "objective",
-            "daily_budget_micros",
-            "lifetime_budget_micros",
-            "updated_at",
-        ],
-        bundle.campaigns.iter().filter(|c| &c.tenant == t).map(|c| {
-            vec![
-                text(c.grant.as_str()),
-                Cell::Text(c.account.key()),
-                text(c.id.as_str()),
-                text(c.name.as_str()),
-                text(c.status.as_str()),
-                opt_text(c.objective.as_ref().map(|o| o.as_str())),
-                opt_num(c.daily_budget_micros),
-                opt_num(c.lifetime_budget_micros),
-                Cell::Text(instant(c.updated_at)),
-            ]
-        }),
-    );
-    let orders_of_tenant = || bundle.orders.iter().filter(|o| &o.order.tenant == t);
-    let orders = csv_file(
-        "orders.csv",
-        &[
-            "grant",
-            "account",
-            "id",
-            "status",
-            "created_at",
-            "updated_at",
-            "currency",
-            "total_micros",
-            "buyer_name",
-            "buyer_email",
-            "buyer_phone",
-            "buyer_address_lines",
-            "buyer_city",
-            "buyer_region",
-            "buyer_postal_code",
-            "buyer_country",
-        ],
-        orders_of_tenant().map(|e| {
-            let o = &e.order;
-            let b = e.buyer.as_ref();
-            let a = b.and_then(|b| b.address.as_ref());
-            vec![
-                text(o.grant.as_str()),
-                Cell::Text(o.account.key()),
-                text(o.id.as_str()),
-                text(o.status.as_str()),
-                Cell::Text(instant(o.created_at)),
-                Cell::Text(instant(o.updated_at)),
-                text(o.currency.as_str()),
-                num(o.total_micros),
-                opt_text(b.and_then(|b| b.name.as_deref())),
-                opt_text(b.and_then(|b| b.email.as_deref())),
-                opt_text(b.and_then(|b| b.phone.as_deref())),
-                Cell::Text(a.map(|a| a.lines.join("\n")).unwrap_or_default()),
-                opt_text(a.map(|a| a.city.as_str())),
-                opt_text(a.and_then(|a| a.region.as_deref())),
-                opt_text(a.and_then(|a| a.postal_code.as_deref())),
-                opt_text(a.map(|a| a.country.as_str())),
-            ]
-        }),
-    );
-    let order_lines = csv_file(
-        "order_lines.csv",
-        &["account", "order_id", "line_id", "sku", "quantity", "unit_price_micros"],
-        orders_of_tenant().flat_map(|e| {
-            e.order.lines.iter().map(|l| {
-                vec![
-                    Cell::Text(e.order.account.key()),
-                    text(e.order.id.as_str()),
-                    text(l.id.as_str()),
-                    text(l.sku.as_str()),
-                    num(l.quantity),
-                    num(l.unit_price_micros),
-                ]
-            })
-        }),
-    );
-    let stock = csv_file(
-        "stock.csv",
-        &["grant", "account", "sku", "location", "quantity", "observed_at"],
-        bundle.stock.iter().filter(|s| &s.tenant == t).map(|s| {
-            vec![
-                text(s.grant.as_str()),
-                Cell::Text(s.account.key()),
-                text(s.sku.as_str()),
-                opt_text(s.location.as_ref().map(|l| l.as_str())),
-                num(s.quantity),
-                Cell::Text(instant(s.observed_at)),
-            ]
-        }),
-    );
-    let contacts = csv_file(
-        "contacts.csv",
-        &["id", "name", "email", "phone", "role"],
-        bundle.contacts.iter().map(|(id, d, role)| {
-            vec![
-                text(id.as_str()),
-                text(&d.name),
-                opt_text(d.email.as_deref()),
-                opt_text(d.phone.as_deref()),
-                text(role),
-            ]
-        }),
-    );
-    vec![report_rows, campaigns, orders, order_lines, stock, contacts]
+    ExportFile::CSV.into_iter().map(|file| write_file(bundle, file)).collect()
 }

@@ -334,6 +334,88 @@ fn foreign_records_are_reported_and_never_exported() {
     assert_eq!(export_csv(&clean), export_csv(&b));
 }
 
+/// Writes `b` through an [`ExportWriter`], one record per batch, with an empty batch before each section.
+fn written_in_pieces(b: &ExportBundle, file: ExportFile) -> String {
+    let mut out = String::new();
+    let mut w = ExportWriter::start(file, &b.tenant, b.generated_at, &mut out);
+    assert_eq!(w.file(), file);
+    w.write(ExportRecords::ReportRows(&[]), &mut out).unwrap();
+    for r in b.report_rows.chunks(1) {
+        w.write(ExportRecords::ReportRows(r), &mut out).unwrap();
+    }
+    w.write(ExportRecords::Campaigns(&[]), &mut out).unwrap();
+    for c in b.campaigns.chunks(1) {
+        w.write(ExportRecords::Campaigns(c), &mut out).unwrap();
+    }
+    for o in b.orders.chunks(1) {
+        w.write(ExportRecords::Orders(o), &mut out).unwrap();
+    }
+    for s in b.stock.chunks(1) {
+        w.write(ExportRecords::Stock(s), &mut out).unwrap();
+    }
+    w.write(ExportRecords::Contacts(&b.contacts), &mut out).unwrap();
+    w.finish(&mut out);
+    out
+}
+
+#[test]
+fn a_file_written_record_by_record_is_the_file_written_whole() {
+    let mut b = bundle();
+    b.report_rows.push(b.report_rows[0].clone());
+    b.orders.push(b.orders[0].clone());
+    b.orders[1].buyer = None;
+    assert_eq!(written_in_pieces(&b, ExportFile::Json), export_json(&b));
+    let whole = export_csv(&b);
+    assert_eq!(whole.len(), ExportFile::CSV.len());
+    for (file, whole) in ExportFile::CSV.into_iter().zip(&whole) {
+        assert_eq!(file.name(), whole.name);
+        assert_eq!(ExportFile::csv(file.stem()), Some(file));
+        assert_eq!(written_in_pieces(&b, file), whole.content, "{}", whole.name);
+    }
+    assert_eq!(ExportFile::csv("export"), None);
+    assert_eq!(ExportFile::Json.name(), "export.json");
+}
+
+#[test]
+fn sections_without_records_are_written_empty_and_no_section_comes_back() {
+    let b = bundle();
+    let mut out = String::new();
+    let mut w = ExportWriter::start(ExportFile::Json, &b.tenant, b.generated_at, &mut out);
+    w.write(ExportRecords::Orders(&b.orders), &mut out).unwrap();
+    // Report rows after orders would repeat a key of the document: refused, nothing written.
+    let before = out.len();
+    assert_eq!(
+        w.write(ExportRecords::ReportRows(&b.report_rows), &mut out),
+        Err(ExportError::OutOfOrder { section: "report_rows" })
+    );
+    assert_eq!(out.len(), before);
+    w.finish(&mut out);
+    let only_orders = ExportBundle {
+        report_rows: Vec::new(),
+        campaigns: Vec::new(),
+        stock: Vec::new(),
+        contacts: Vec::new(),
+        ..b.clone()
+    };
+    assert_eq!(out, export_json(&only_orders));
+    for key in ["report_rows", "campaigns", "stock", "contacts"] {
+        assert!(out.contains(&format!("\"{key}\": []")), "{key}: {out}");
+    }
+    // A CSV file ignores the sections it does not hold, in any order.
+    let mut csv = String::new();
+    let mut w = ExportWriter::start(ExportFile::OrderLinesCsv, &b.tenant, b.generated_at, &mut csv);
+    w.write(ExportRecords::Stock(&b.stock), &mut csv).unwrap();
+    w.write(ExportRecords::Orders(&b.orders), &mut csv).unwrap();
+    w.write(ExportRecords::ReportRows(&b.report_rows), &mut csv).unwrap();
+    w.finish(&mut csv);
+    assert_eq!(
+        csv,
+        "account,order_id,line_id,sku,quantity,unit_price_micros\r\namazon:A2EUQ1WTGCTBG2/ATVPDKIKX0DER,114-3941689-8772232,l1,'-SKU-1,1,19990000\r\n"
+    );
+    assert!(ExportFile::Json.carries_buyers() && ExportFile::OrdersCsv.carries_buyers());
+    assert!(!ExportFile::OrderLinesCsv.carries_buyers());
+}
+
 #[test]
 fn json_snapshot() {
     expect![[r#"
