@@ -6,6 +6,7 @@
 //! `Arc<dyn Port>`s through [`Deps`], read time only from [`Clock`] and randomness only from [`Rng`].
 
 mod changes;
+mod export;
 mod grants;
 mod incidents;
 mod retention;
@@ -33,10 +34,11 @@ use crate::rights::{RightsError, restriction_for};
 use crate::tenant::TenantId;
 
 pub use changes::ChangeExecution;
+pub use export::ExportStream;
 pub use grants::{ConnectStart, SignalOutcome, ValidationOutcome};
 pub use incidents::IncidentAssessment;
 pub use retention::RetentionReport;
-pub use rights::{ExportFormat, Offboarding, RightsChange};
+pub use rights::{Offboarding, RightsChange};
 pub use sync::{OrderView, SyncReport};
 
 /// The adapters of one platform. Only the authorizer is required; the rest depend on what the platform
@@ -100,6 +102,8 @@ pub struct Settings {
     pub notifications: NotificationPolicy,
     /// Rows per purge or retention batch (bounded deletes).
     pub delete_batch: u32,
+    /// Records per page an export reads: a streamed export holds about one page in memory (RGT-1).
+    pub export_page: u32,
     /// Safety bound on pages per sync run (a platform that never ends its cursor chain).
     pub max_pages: u32,
     /// Access tokens expiring within this margin are refreshed before use.
@@ -122,6 +126,7 @@ impl Settings {
             retention: RetentionPolicy::standard(),
             notifications: NotificationPolicy::default(),
             delete_batch: 5_000,
+            export_page: 1_000,
             max_pages: 100_000,
             refresh_margin: Duration::minutes(5),
             holidays: Vec::new(),

@@ -798,12 +798,13 @@ fn cases() -> Vec<Operation> {
             .summary("Everything portable of the client, buyer PII opened (RGT-1)")
             .needs("`data_export`")
             .step_up()
-            .audit("`access_decided`, `data_read` per class (tenant)")
+            .audit("`access_decided`, then `data_read` per class for each page before it is sent (tenant)")
             .query::<ExportQuery>()
             .ok_media(
                 200,
                 Media::JsonOrCsv,
-                "the JSON document, or with `format=csv` the one CSV file `file` names",
+                "the JSON document, or with `format=csv` the one CSV file `file` names; streamed a page at a \
+                 time (chunked), and cut off without its last chunk if a later page fails",
             )
             .errors(&[422]),
         op(Post, "/v1/tenants/{id}/rights/offboard", "offboardTenant", |m| on(m, rights::offboard))

@@ -1,4 +1,4 @@
-//! Client rights (RGT-1..3): requests with deadlines, portable export (JSON, CSV), deletion of a client's
+//! Client rights (RGT-1..3): requests with deadlines (the portable export is in `export`), deletion of a client's
 //! data with a receipt, and offboarding (export, then delete everything).
 
 use time::OffsetDateTime;
@@ -6,22 +6,12 @@ use time::OffsetDateTime;
 use super::{ServiceError, Services, Subject};
 use crate::audit::{KeyChanged, KeyOperation, RecordsPurged, RightsRequestChanged, TenantChanged};
 use crate::authz::{Action, Actor};
-use crate::data::{ContactDetails, DataClass, RecordKind, open};
+use crate::data::RecordKind;
 use crate::grant::RevocationCause;
-use crate::ports::{DatasetQuery, KeyScope, SecretStoreError, StoreError};
+use crate::ports::{KeyScope, SecretStoreError};
 use crate::retention::{DeletionCause, DeletionReceipt, ReceiptId, StoreKind};
-use crate::rights::{
-    CsvFile, ExportBundle, ExportOrder, Regime, RightsKind, RightsRequest, RightsRequestId, export_csv,
-    export_json,
-};
+use crate::rights::{CsvFile, Regime, RightsKind, RightsRequest, RightsRequestId, export_csv, export_json};
 use crate::tenant::{TenantId, TenantStatus};
-
-/// Portable export formats (RGT-1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExportFormat {
-    Json,
-    Csv,
-}
 
 /// What offboarding produced (RGT-3): the export handed to the client and the deletion receipt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,9 +20,6 @@ pub struct Offboarding {
     pub csv: Vec<CsvFile>,
     pub receipt: DeletionReceipt,
 }
-
-/// Page size for reading a whole tenant's datasets.
-const EXPORT_PAGE: u32 = 10_000;
 
 impl Services {
     /// Records a rights request received at `received_at` (deadlines run from receipt, RGT-2).
@@ -94,97 +81,6 @@ impl Services {
         let event = RightsRequestChanged::new(request.id().clone(), what);
         self.deps.cases.put_rights_request(&request, vec![self.event(actor, event)]).await?;
         Ok(request)
-    }
-
-    /// Everything portable of the tenant, PII opened (access and portability, RGT-1). Step-up MFA (ACC-2);
-    /// every class read is audited with its count.
-    pub async fn export(&self, actor: &Actor, tenant: &TenantId) -> Result<ExportBundle, ServiceError> {
-        self.authorize(actor, Action::ExportData, Subject { tenant: Some(tenant), ..Subject::default() })
-            .await?;
-        let bundle = self.collect_export(tenant).await?;
-        for (class, n) in [
-            (DataClass::ReportingDataset, bundle.report_rows.len()),
-            (DataClass::CampaignMetadata, bundle.campaigns.len()),
-            (DataClass::OrderDetail, bundle.orders.len() + bundle.stock.len()),
-            (DataClass::BuyerPii, bundle.orders.iter().filter(|o| o.buyer.is_some()).count()),
-            (DataClass::BusinessContact, bundle.contacts.len()),
-        ] {
-            self.audit_read(actor, tenant, class, n).await?;
-        }
-        bundle.check().map_err(|e| ServiceError::Conflict(e.to_string()))?;
-        Ok(bundle)
-    }
-
-    /// The export rendered in `format`: one JSON document, or one CSV file per record kind.
-    pub async fn export_as(
-        &self,
-        actor: &Actor,
-        tenant: &TenantId,
-        format: ExportFormat,
-    ) -> Result<Vec<CsvFile>, ServiceError> {
-        let bundle = self.export(actor, tenant).await?;
-        Ok(match format {
-            ExportFormat::Json => vec![CsvFile { name: "export.json".into(), content: export_json(&bundle) }],
-            ExportFormat::Csv => export_csv(&bundle),
-        })
-    }
-
-    async fn collect_export(&self, tenant: &TenantId) -> Result<ExportBundle, ServiceError> {
-        let d = &self.deps.datasets;
-        let mut bundle = ExportBundle {
-            tenant: tenant.clone(),
-            generated_at: self.now(),
-            report_rows: Vec::new(),
-            campaigns: Vec::new(),
-            orders: Vec::new(),
-            stock: Vec::new(),
-            contacts: Vec::new(),
-        };
-        let q = DatasetQuery {
-            tenant: tenant.clone(),
-            grant: None,
-            account: None,
-            from: None,
-            to: None,
-            offset: 0,
-            limit: EXPORT_PAGE,
-        };
-        bundle.report_rows = all_pages(&q, |q| {
-            let d = d.clone();
-            async move { d.report_rows(&q).await }
-        })
-        .await?;
-        bundle.campaigns = all_pages(&q, |q| {
-            let d = d.clone();
-            async move { d.campaigns(&q).await }
-        })
-        .await?;
-        let orders = all_pages(&q, |q| {
-            let d = d.clone();
-            async move { d.orders(&q).await }
-        })
-        .await?;
-        for order in orders {
-            let buyer = self.open_buyer(&order).await?;
-            bundle.orders.push(ExportOrder { order, buyer });
-        }
-        bundle.stock = all_pages(&q, |q| {
-            let d = d.clone();
-            async move { d.stock(&q).await }
-        })
-        .await?;
-        let contacts = self.deps.tenants.contacts(tenant).await?;
-        if !contacts.is_empty() {
-            let scope = KeyScope::tenant(tenant);
-            for c in contacts {
-                let key = self.deps.keys.key(&scope, c.details.key_version()).await?;
-                let ctx = crate::data::SealContext::new(tenant, "contact", c.id.as_str());
-                let details: ContactDetails = open(&key, &ctx, &c.details)
-                    .map_err(|e| ServiceError::Unavailable("sealed data", Box::new(e)))?;
-                bundle.contacts.push((c.id, details, c.role));
-            }
-        }
-        Ok(bundle)
     }
 
     /// Deletes everything of a client (RGT-1 deletion, also the second half of offboarding): revokes every
@@ -298,25 +194,6 @@ impl Services {
         let event = self.event(actor, TenantChanged::new("offboarded"));
         self.deps.tenants.set_tenant_status(tenant, TenantStatus::Offboarded, vec![event]).await?;
         Ok(Offboarding { json, csv, receipt })
-    }
-}
-
-/// Reads every page of a dataset query, `EXPORT_PAGE` records at a time.
-async fn all_pages<T, F, Fut>(first: &DatasetQuery, fetch: F) -> Result<Vec<T>, StoreError>
-where
-    F: Fn(DatasetQuery) -> Fut,
-    Fut: std::future::Future<Output = Result<Vec<T>, StoreError>>,
-{
-    let mut out = Vec::new();
-    let mut q = first.clone();
-    loop {
-        let page = fetch(q.clone()).await?;
-        let n = page.len();
-        out.extend(page);
-        if n < q.limit as usize {
-            return Ok(out);
-        }
-        q.offset += n as u64;
     }
 }
 

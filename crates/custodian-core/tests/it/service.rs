@@ -7,7 +7,7 @@ use std::sync::Arc;
 use custodian_core::approval::{ChangeDiff, ChangeField, ChangeValue, ExecutionOutcome, FieldChange};
 use custodian_core::audit::{self, AuditEvent, ChainHead, system_tenant};
 use custodian_core::authz::{Actor, Environment};
-use custodian_core::data::{CampaignStatus, RecordKind, ReportLevel};
+use custodian_core::data::{CampaignStatus, DataClass, RecordKind, ReportLevel};
 use custodian_core::grant::{GrantId, GrantState, RevocationCause};
 use custodian_core::incident::{IncidentState, IsolationScope, Recipient, Severity};
 use custodian_core::personnel::{PersonId, Role};
@@ -17,6 +17,7 @@ use custodian_core::ports::{
     ReportQuery, SecretStore, TenantStore,
 };
 use custodian_core::retention::{DeletionCause, HoldScope};
+use custodian_core::rights::{ExportFile, export_csv, export_json};
 use custodian_core::service::{Deps, PlatformAdapters, ServiceError, Services, Settings, ValidationOutcome};
 use custodian_core::tenant::{TenantId, TenantStatus};
 use custodian_testkit::fakes::{
@@ -831,6 +832,121 @@ fn offboarding_exports_then_deletes_everything() {
         block_on(w.services.sync_reporting(&actor, &w.tenant, &meta, &w.account(Platform::Meta), &week())),
         "AUTH-1",
     );
+}
+
+/// The `data_read` counts on the tenant's chain after record `before`, summed by class.
+fn reads_by_class(w: &World, before: usize) -> BTreeMap<DataClass, u64> {
+    let mut sums = BTreeMap::new();
+    for record in w.chain(&w.tenant).into_iter().skip(before) {
+        if let AuditEvent::DataRead(e) = &record.event {
+            *sums.entry(e.class).or_insert(0) += e.records;
+        }
+    }
+    sums
+}
+
+#[test]
+fn a_streamed_export_reads_audits_and_answers_one_page_at_a_time_rgt_1_aud_1_min_1() {
+    let w = World::with_settings(vec![shop_script(), meta_script()], |s| s.export_page = 7);
+    let shop = w.connect(Platform::TikTokShop, &[Task::ReadOrders, Task::ReadBuyerPii]);
+    let meta = w.connect(Platform::Meta, &[Task::ReadReporting, Task::ReadCampaigns]);
+    let actor = w.manager();
+    block_on(w.services.set_pii_enabled(&actor, &w.tenant, &shop, true)).unwrap();
+    let account = w.account(Platform::TikTokShop);
+    block_on(w.services.sync_orders(&actor, &w.tenant, &shop, &account, &order_window(&w))).unwrap();
+    block_on(w.services.sync_stock(&actor, &w.tenant, &shop, &account)).unwrap();
+    block_on(w.services.sync_reporting(&actor, &w.tenant, &meta, &w.account(Platform::Meta), &week()))
+        .unwrap();
+    let key = block_on(w.keys.current_key(&KeyScope::tenant(&w.tenant))).unwrap();
+    let contact = fixtures::contact(
+        &w.tenant,
+        &custodian_core::tenant::ContactId::new("c1").unwrap(),
+        1,
+        &key,
+        &SeededRng::new(3),
+    )
+    .unwrap();
+    block_on(w.store.put_contact(&contact, Vec::new())).unwrap();
+    let whole = block_on(w.services.export(&actor, &w.tenant)).unwrap();
+    let (rows, orders, stock) = (whole.report_rows.len(), whole.orders.len(), whole.stock.len());
+    let buyers = whole.orders.iter().filter(|o| o.buyer.is_some()).count();
+    assert_eq!((rows, whole.campaigns.len(), orders, stock, buyers), (210, 7, 25, 5, 25));
+
+    // The JSON document: one chunk per page of 7 (the head rides on the first), and the end on its own.
+    let before = w.chain(&w.tenant).len();
+    let mut stream = block_on(w.services.export_stream(&actor, &w.tenant, ExportFile::Json)).unwrap();
+    assert_eq!(stream.file(), ExportFile::Json);
+    let decided: Vec<_> =
+        w.chain(&w.tenant).into_iter().skip(before).map(|r| r.event.kind().to_owned()).collect();
+    assert_eq!(decided, ["access_decided"], "decided and recorded before anything is read");
+    let first = block_on(stream.next_chunk()).unwrap().unwrap();
+    assert!(first.starts_with("{\n  \"format\": \"custodian.export.v1\""), "{first}");
+    assert_eq!(first.matches("\"spend_micros\"").count(), 7, "one page of report rows");
+    assert_eq!(
+        reads_by_class(&w, before),
+        BTreeMap::from([(DataClass::ReportingDataset, 7)]),
+        "a page is counted before it is answered"
+    );
+    let mut chunks = vec![first];
+    while let Some(chunk) = block_on(stream.next_chunk()).unwrap() {
+        chunks.push(chunk);
+    }
+    assert_eq!(block_on(stream.next_chunk()).unwrap(), None, "a finished stream stays finished");
+    assert_eq!(chunks.concat(), export_json(&whole), "the same document as collected whole");
+    // 30 pages of rows, 1 of campaigns, 4 of orders, 1 of stock, 1 of contacts, and the end.
+    assert_eq!(chunks.len(), 30 + 1 + 4 + 1 + 1 + 1);
+    assert!(chunks.iter().all(|c| c.matches("\"grant\"").count() <= 7), "no chunk holds more than a page");
+    assert_eq!(
+        reads_by_class(&w, before),
+        BTreeMap::from([
+            (DataClass::ReportingDataset, 210),
+            (DataClass::CampaignMetadata, 7),
+            (DataClass::OrderDetail, 30),
+            (DataClass::BuyerPii, 25),
+            (DataClass::BusinessContact, 1),
+        ])
+    );
+
+    // One CSV file reads only its section; order lines carry no PII, so none is opened or counted.
+    for (file, class, count) in [
+        (ExportFile::OrderLinesCsv, DataClass::OrderDetail, 25),
+        (ExportFile::StockCsv, DataClass::OrderDetail, 5),
+        (ExportFile::ReportRowsCsv, DataClass::ReportingDataset, 210),
+    ] {
+        let before = w.chain(&w.tenant).len();
+        let mut stream = block_on(w.services.export_stream(&actor, &w.tenant, file)).unwrap();
+        let mut content = String::new();
+        while let Some(chunk) = block_on(stream.next_chunk()).unwrap() {
+            content.push_str(&chunk);
+        }
+        let expected = export_csv(&whole).into_iter().find(|f| f.name == file.name()).unwrap();
+        assert_eq!(content, expected.content, "{}", expected.name);
+        assert_eq!(reads_by_class(&w, before), BTreeMap::from([(class, count)]), "{}", expected.name);
+    }
+    let before = w.chain(&w.tenant).len();
+    let mut stream = block_on(w.services.export_stream(&actor, &w.tenant, ExportFile::OrdersCsv)).unwrap();
+    while block_on(stream.next_chunk()).unwrap().is_some() {}
+    assert_eq!(
+        reads_by_class(&w, before),
+        BTreeMap::from([(DataClass::OrderDetail, 25), (DataClass::BuyerPii, 25)]),
+        "orders.csv carries the buyers"
+    );
+
+    // A person without `data_export` is refused before anything is read.
+    let analyst = w.person("analyst", &[Role::Analyst]);
+    let before = w.chain(&w.tenant).len();
+    denied_by(block_on(w.services.export_stream(&analyst, &w.tenant, ExportFile::Json)).map(|_| ()), "ACC-1");
+    assert!(reads_by_class(&w, before).is_empty());
+
+    // AUD-2: a page whose read cannot be recorded is not answered, and the stream is over.
+    let mut stream = block_on(w.services.export_stream(&actor, &w.tenant, ExportFile::Json)).unwrap();
+    block_on(stream.next_chunk()).unwrap().unwrap();
+    w.store.fail_audit(true);
+    let failed = block_on(stream.next_chunk());
+    assert!(matches!(failed, Err(ServiceError::AuditUnavailable)), "{failed:?}");
+    w.store.fail_audit(false);
+    let after = block_on(stream.next_chunk());
+    assert!(matches!(after, Err(ServiceError::Conflict(_))), "never a silent end: {after:?}");
 }
 
 #[test]

@@ -4,14 +4,17 @@
 //! offboarding. Writes call core's use cases, which authorize (`rights_manage`, `data_export`), audit and
 //! store; reads authorize `rights_manage` and come from the case store.
 
+use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
 use custodian_core::authz::Action;
 use custodian_core::data::Purpose;
 use custodian_core::retention::DeletionCause;
+use custodian_core::rights::ExportFile;
 use custodian_core::rights::{Regime, RightsKind, RightsRequestId};
-use custodian_core::service::{ExportFormat, RightsChange};
+use custodian_core::service::RightsChange;
 use serde_json::Value;
 
 use super::changes::{case_error, parse_time};
@@ -31,9 +34,6 @@ use crate::wire::flows::{ReceiptAnswer, receipt_view};
 
 /// Longest extension or rejection reason accepted.
 const MAX_REASON: usize = 500;
-
-/// The files of a CSV export (core's `export_csv`), by the name `file` takes.
-const CSV_FILES: [&str; 6] = ["report_rows", "campaigns", "orders", "order_lines", "stock", "contacts"];
 
 fn request_from_path(raw: &str) -> Result<RightsRequestId, AppError> {
     RightsRequestId::new(raw).map_err(|_| AppError::not_found())
@@ -189,8 +189,14 @@ pub(super) async fn update(
 }
 
 /// `GET /v1/tenants/{id}/rights/export?format=json|csv[&file=…]` (`data_export`, step-up MFA): everything
-/// portable of the client with buyer PII opened (RGT-1); each class read is audited with its count.
-/// `format=json` (the default) answers the one JSON document; `format=csv` answers one file as `text/csv`.
+/// portable of the client with buyer PII opened (RGT-1). `format=json` (the default) answers the one JSON
+/// document; `format=csv` answers one file as `text/csv`, and reads only what that file holds.
+///
+/// The answer is streamed a page of records at a time (core's `ExportStream`): each page's reads are in
+/// the audit trail before the page is sent (AUD-1), and memory holds one page whatever the export's size.
+/// The first page is read before the answer starts, so a refusal or a failure there is a JSON error with
+/// its status; a failure after that cuts the answer off (no terminating chunk), so that no client can take
+/// an incomplete export for a whole one.
 pub(super) async fn export(
     State(state): State<AppState>,
     auth: Authenticated,
@@ -198,30 +204,39 @@ pub(super) async fn export(
     AppQuery(query): AppQuery<ExportQuery>,
 ) -> Result<Response, AppError> {
     let tenant = tenant_from_path(&id)?;
-    let (format, file) = match (query.format.as_deref().unwrap_or("json"), query.file.as_deref()) {
-        ("json", None) => (ExportFormat::Json, "export.json".to_owned()),
+    let csv_files = || ExportFile::CSV.map(ExportFile::stem).join(", ");
+    let file = match (query.format.as_deref().unwrap_or("json"), query.file.as_deref()) {
+        ("json", None) => ExportFile::Json,
         ("json", Some(_)) => return Err(AppError::invalid("`file` applies only to format=csv")),
-        ("csv", Some(name)) if CSV_FILES.contains(&name) => (ExportFormat::Csv, format!("{name}.csv")),
-        ("csv", _) => {
-            return Err(AppError::invalid(format!(
-                "format=csv needs `file`, one of {}",
-                CSV_FILES.join(", ")
-            )));
+        ("csv", Some(name)) => ExportFile::csv(name)
+            .ok_or_else(|| AppError::invalid(format!("`file` must be one of {}", csv_files())))?,
+        ("csv", None) => {
+            return Err(AppError::invalid(format!("format=csv needs `file`, one of {}", csv_files())));
         }
         _ => return Err(AppError::invalid("`format` must be json or csv")),
     };
-    let files = state.services().export_as(&auth.actor, &tenant, format).await.map_err(case_error)?;
-    let content = files
-        .into_iter()
-        .find(|f| f.name == file)
-        .map(|f| f.content)
-        .ok_or_else(|| AppError::internal(format!("export has no file `{file}`")))?;
-    let content_type = match format {
-        ExportFormat::Json => "application/json",
-        ExportFormat::Csv => "text/csv; charset=utf-8",
+    let mut stream = state.services().export_stream(&auth.actor, &tenant, file).await.map_err(case_error)?;
+    let first = stream.next_chunk().await.map_err(case_error)?;
+    let chunks = futures::stream::unfold((first, Some(stream)), |(pending, stream)| async move {
+        if let Some(chunk) = pending {
+            return Some((Ok(Bytes::from(chunk)), (None, stream)));
+        }
+        let mut stream = stream?;
+        match stream.next_chunk().await {
+            Ok(Some(chunk)) => Some((Ok(Bytes::from(chunk)), (None, Some(stream)))),
+            Ok(None) => None,
+            Err(error) => {
+                tracing::error!(file = stream.file().stem(), %error, "export stopped mid-answer");
+                Some((Err(std::io::Error::other("export stopped")), (None, None)))
+            }
+        }
+    });
+    let content_type = match file {
+        ExportFile::Json => "application/json",
+        _ => "text/csv; charset=utf-8",
     };
-    let disposition = format!("attachment; filename=\"{}-{file}\"", tenant.as_str());
-    let mut response = (StatusCode::OK, content).into_response();
+    let disposition = format!("attachment; filename=\"{}-{}\"", tenant.as_str(), file.name());
+    let mut response = (StatusCode::OK, Body::from_stream(chunks)).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(value) = HeaderValue::from_str(&disposition) {

@@ -11,6 +11,7 @@ use custodian_core::approval::{ChangeId, ChangeState};
 use custodian_core::personnel::Role;
 use custodian_core::platform::Platform;
 use custodian_core::ports::{CampaignControl, CaseStore};
+use custodian_core::service::Settings;
 use custodian_testkit::fakes::{Script, ScriptedPlatform};
 use custodian_testkit::fixtures::T0;
 use serde_json::{Value, json};
@@ -22,6 +23,11 @@ use crate::support::{Auth, Harness, Reply, tid};
 /// Scripted Meta (with campaign control: campaigns `cmp-0`..`cmp-3`) and eBay; tenants `t1` and `t2`;
 /// an active Meta grant `g-meta` on `t1` for account `meta:act_1`.
 pub(crate) async fn cases() -> Scripted {
+    cases_with(|_| {}).await
+}
+
+/// [`cases`] with its policy settings edited.
+pub(crate) async fn cases_with(settings: impl FnOnce(&mut Settings)) -> Scripted {
     let mut fakes = BTreeMap::new();
     let mut platforms = BTreeMap::new();
     for platform in [Platform::Meta, Platform::Ebay] {
@@ -39,7 +45,7 @@ pub(crate) async fn cases() -> Scripted {
         platforms.insert(platform, adapter);
         fakes.insert(platform, fake);
     }
-    let h = Harness::build(|_| {}, |_| {}, T0, platforms, Some("https://custodian.example"));
+    let h = Harness::build(settings, |_| {}, T0, platforms, Some("https://custodian.example"));
     h.tenant("t1").await;
     h.tenant("t2").await;
     let s = Scripted { h, fakes };

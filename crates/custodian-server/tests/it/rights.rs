@@ -11,7 +11,7 @@ use custodian_core::tenant::TenantStatus;
 use serde_json::{Value, json};
 use time::Duration;
 
-use crate::changes::cases;
+use crate::changes::{cases, cases_with};
 use crate::grants::Scripted;
 use crate::support::{Auth, Harness, Reply, pid, tid};
 
@@ -129,6 +129,42 @@ async fn rgt_1_the_export_needs_a_fresh_step_up_and_answers_json_or_one_csv_file
     assert_eq!((refused.status, refused.code()), (StatusCode::FORBIDDEN, "mfa_required"), "{}", refused.text);
     assert!(!refused.text.contains("cmp-"));
     assert_eq!(h.kinds_since(&mark).await["t1"], ["access_decided:deny:export_data"]);
+}
+
+#[tokio::test]
+async fn rgt_1_aud_1_the_export_is_sent_and_counted_page_by_page_and_a_failure_mid_way_cuts_it_off() {
+    let s = cases_with(|settings| settings.export_page = 2).await;
+    let h = &s.h;
+    let am = synced(&s).await;
+    let n = rows(h).await;
+    assert!(n > 2, "more than one page of report rows: {n}");
+
+    let mark = h.mark().await;
+    let whole = h.call("GET", "/v1/tenants/t1/rights/export", &am, None).await;
+    assert_eq!(whole.status, StatusCode::OK, "{}", whole.text);
+    assert!(whole.headers.get(header::CONTENT_LENGTH).is_none(), "streamed: {:?}", whole.headers);
+    assert_eq!(whole.body["report_rows"].as_array().map(Vec::len), Some(n as usize), "{}", whole.text);
+    let counted: Vec<u64> = h.kinds_since(&mark).await["t1"]
+        .iter()
+        .filter_map(|e| e.strip_prefix("data_read:reporting_dataset:"))
+        .map(|count| count.parse().unwrap())
+        .collect();
+    assert_eq!(counted.len() as u64, n.div_ceil(2), "one count per page of 2: {counted:?}");
+    assert_eq!(counted.iter().sum::<u64>(), n);
+
+    // The first page is read and counted before the answer starts; when the second cannot be counted
+    // (AUD-2), the answer is cut off instead of ending as if it were whole.
+    let Auth::Bearer(token) = &am else { panic!("a session") };
+    let request = axum::http::Request::get("/v1/tenants/t1/rights/export?format=csv&file=report_rows")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(h.app.clone(), request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    h.store.fail_audit(true);
+    let body = axum::body::to_bytes(response.into_body(), usize::MAX).await;
+    h.store.fail_audit(false);
+    assert!(body.is_err(), "an incomplete export must not end like a whole one: {body:?}");
 }
 
 #[tokio::test]
