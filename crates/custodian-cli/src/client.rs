@@ -28,10 +28,17 @@ pub(crate) const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
 /// What to tell someone whose request had no usable credential.
 pub(crate) const LOGIN_HINT: &str = "log in with `custodian login --email EMAIL` or set CUSTODIAN_API_KEY";
 
-/// How long one call may take: a sync run or an export answers only when done.
+/// How long one call may take: a sync run answers only when done.
 const CALL_TIMEOUT: Duration = Duration::from_secs(600);
-/// The largest answer read (an export holds everything portable of a client).
+/// The largest answer read into memory.
 const MAX_BODY_BYTES: usize = 512 << 20;
+/// A download (an export, streamed to a file) may take this long in all, as long as bytes keep coming ...
+const DOWNLOAD_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+/// ... with no wait for the next bytes longer than this: the server reads and audits a page of records
+/// between two chunks.
+const DOWNLOAD_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+/// The largest download written to a file (it never passes through memory whole).
+const MAX_DOWNLOAD_BYTES: usize = 64 << 30;
 
 /// Where the admin commands' settings come from: the `CUSTODIAN_*` environment plus the user's config
 /// directory (read in `main`, the only place the environment is read).
@@ -253,6 +260,8 @@ impl ApiFailure {
 #[derive(Debug)]
 pub(crate) struct Api {
     http: HttpClient,
+    /// For downloads: [`DOWNLOAD_TIMEOUT`], [`DOWNLOAD_IDLE_TIMEOUT`], [`MAX_DOWNLOAD_BYTES`].
+    download: HttpClient,
     base: Url,
     server: String,
     credential: Option<Credential>,
@@ -269,11 +278,19 @@ impl Api {
             ..HttpConfig::default()
         })
         .context("cannot build the http client")?;
+        let download = HttpClient::new(HttpConfig {
+            allow_plain_loopback: true,
+            timeout: DOWNLOAD_TIMEOUT,
+            idle_timeout: Some(DOWNLOAD_IDLE_TIMEOUT),
+            max_body_bytes: MAX_DOWNLOAD_BYTES,
+            ..HttpConfig::default()
+        })
+        .context("cannot build the http client")?;
         let base = http.check_url(server).with_context(|| format!("server `{server}` is not usable"))?;
         if base.cannot_be_a_base() || base.query().is_some() {
             bail!("server `{server}` is not usable: give a base url such as {DEFAULT_SERVER}");
         }
-        Ok(Self { http, base, server: server.to_owned(), credential })
+        Ok(Self { http, download, base, server: server.to_owned(), credential })
     }
 
     /// The client of `env`'s server with `env`'s credential.
@@ -336,7 +353,7 @@ impl Api {
         let credential = self.credential.as_ref().ok_or_else(|| anyhow!("not logged in: {LOGIN_HINT}"))?;
         let request = Request::new(Method::GET, self.url(segments, query)?)
             .secret_header("authorization", &credential.header());
-        match self.http.send_streaming(request, sink).await {
+        match self.download.send_streaming(request, sink).await {
             Ok(Streamed::Delivered { bytes, .. }) => Ok(bytes),
             Ok(Streamed::Refused(response)) => Err(ApiFailure::from_response(&response).into()),
             Err(HttpError::Sink { source }) => Err(source.into()),

@@ -39,6 +39,10 @@ pub struct HttpConfig {
     pub connect_timeout: Duration,
     /// The whole request, body included. Default 60 s.
     pub timeout: Duration,
+    /// The longest wait for the next bytes of an answer, head or body: a stalled connection fails after
+    /// this long even when [`HttpConfig::timeout`] is far off (a long download). Default `None`: the total
+    /// timeout alone.
+    pub idle_timeout: Option<Duration>,
     /// Allow plain `http` to loopback addresses (tests, the simulator). Default `false` (TLS-1).
     pub allow_plain_loopback: bool,
     /// Default [`TlsRoots::Platform`].
@@ -54,6 +58,7 @@ impl Default for HttpConfig {
             user_agent: USER_AGENT.to_owned(),
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(60),
+            idle_timeout: None,
             allow_plain_loopback: false,
             tls_roots: TlsRoots::Platform,
             max_body_bytes: 64 << 20,
@@ -90,16 +95,18 @@ impl HttpClient {
         let user_agent = HeaderValue::from_str(&config.user_agent)
             .map_err(|_| HttpError::InvalidHeader { name: "user-agent" })?;
         #[expect(clippy::disallowed_methods, reason = "this is the one shared client constructor")]
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .tls_backend_preconfigured(tls::client_config(&config.tls_roots)?)
             .https_only(!config.allow_plain_loopback)
             .connect_timeout(config.connect_timeout)
             .timeout(config.timeout)
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .user_agent(user_agent)
-            .build()
-            .map_err(HttpError::Client)?;
+            .user_agent(user_agent);
+        if let Some(idle) = config.idle_timeout {
+            builder = builder.read_timeout(idle);
+        }
+        let http = builder.build().map_err(HttpError::Client)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 http,

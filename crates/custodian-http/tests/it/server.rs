@@ -15,6 +15,8 @@ pub(crate) enum Script {
     Raw(Vec<u8>),
     /// Reads the request, then never answers (holds the connection for a minute).
     Silent,
+    /// Reads the request, writes these bytes, holds the connection for five seconds, closes.
+    Stall(Vec<u8>),
 }
 
 /// A complete response with a body and `connection: close`.
@@ -80,6 +82,11 @@ async fn serve(mut socket: TcpStream, step: Script, log: Arc<Mutex<Vec<String>>>
             let _ = socket.shutdown().await;
         }
         Script::Silent => tokio::time::sleep(Duration::from_secs(60)).await,
+        Script::Stall(bytes) => {
+            let _ = socket.write_all(&bytes).await;
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            let _ = socket.shutdown().await;
+        }
     }
 }
 

@@ -109,3 +109,31 @@ async fn a_failing_sink_stops_the_download_with_its_own_error() {
     assert_eq!(source.as_deref(), Some("disk full"));
     assert!(!format!("{error:?}").contains("SECRET-9"));
 }
+
+#[tokio::test]
+async fn a_chunked_body_cut_off_before_its_last_chunk_is_an_error_not_a_delivery() {
+    // What custodian-server sends when an export fails after its first page: chunks, then the connection
+    // closes without the terminating zero-length chunk.
+    let cut = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n5\r\nfirst\r\n";
+    let server = Server::start(vec![crate::server::Script::Raw(cut.as_bytes().to_vec())]).await;
+    let mut sink = Recorder::default();
+    let result = client().send_streaming(Request::get(server.url("/export")), &mut sink).await;
+    let error = result.unwrap_err();
+    assert!(!matches!(error, HttpError::Sink { .. } | HttpError::BodyTooLarge { .. }), "{error:?}");
+    assert!(sink.body().len() <= 5, "{:?}", sink.body());
+}
+
+#[tokio::test]
+async fn a_download_that_stalls_fails_after_the_idle_timeout_not_the_total_one() {
+    let head = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n5\r\nfirst\r\n";
+    let server = Server::start(vec![crate::server::Script::Stall(head.as_bytes().to_vec())]).await;
+    let patient = client_with(|c| {
+        c.timeout = std::time::Duration::from_secs(60);
+        c.idle_timeout = Some(std::time::Duration::from_millis(300));
+    });
+    let mut sink = Recorder::default();
+    let error = patient.send_streaming(Request::get(server.url("/export")), &mut sink).await.unwrap_err();
+    // Without the idle timeout the server's close after five seconds would end it as a transport error.
+    assert!(matches!(error, HttpError::Timeout { .. }), "{error:?}");
+    assert_eq!(sink.body(), b"first", "what arrived before the stall reached the sink");
+}
