@@ -163,6 +163,27 @@ impl World {
         self.store.audit_records(tenant)
     }
 
+    /// A client with everything an export holds: a TikTok Shop grant with buyer PII on (25 orders, 5 stock
+    /// levels), a Meta grant (210 report rows, 7 campaigns) and one business contact. Returns the grants
+    /// (shop, meta).
+    fn client_with_everything(&self) -> (GrantId, GrantId) {
+        let shop = self.connect(Platform::TikTokShop, &[Task::ReadOrders, Task::ReadBuyerPii]);
+        let meta = self.connect(Platform::Meta, &[Task::ReadReporting, Task::ReadCampaigns]);
+        let actor = self.manager();
+        block_on(self.services.set_pii_enabled(&actor, &self.tenant, &shop, true)).unwrap();
+        let account = self.account(Platform::TikTokShop);
+        block_on(self.services.sync_orders(&actor, &self.tenant, &shop, &account, &order_window(self)))
+            .unwrap();
+        block_on(self.services.sync_stock(&actor, &self.tenant, &shop, &account)).unwrap();
+        let account = self.account(Platform::Meta);
+        block_on(self.services.sync_reporting(&actor, &self.tenant, &meta, &account, &week())).unwrap();
+        let key = block_on(self.keys.current_key(&KeyScope::tenant(&self.tenant))).unwrap();
+        let id = custodian_core::tenant::ContactId::new("c1").unwrap();
+        let contact = fixtures::contact(&self.tenant, &id, 1, &key, &SeededRng::new(3)).unwrap();
+        block_on(self.store.put_contact(&contact, Vec::new())).unwrap();
+        (shop, meta)
+    }
+
     fn events(&self, kind: &str) -> usize {
         self.chain(&self.tenant).iter().filter(|r| r.event.kind() == kind).count()
     }
@@ -782,30 +803,8 @@ fn contract_can_only_shorten_retention() {
 #[test]
 fn offboarding_exports_then_deletes_everything() {
     let w = World::new(vec![shop_script(), meta_script()]);
-    let shop = w.connect(Platform::TikTokShop, &[Task::ReadOrders, Task::ReadBuyerPii]);
-    let meta = w.connect(Platform::Meta, &[Task::ReadReporting, Task::ReadCampaigns]);
+    let (_, meta) = w.client_with_everything();
     let actor = w.manager();
-    block_on(w.services.set_pii_enabled(&actor, &w.tenant, &shop, true)).unwrap();
-    block_on(w.services.sync_orders(
-        &actor,
-        &w.tenant,
-        &shop,
-        &w.account(Platform::TikTokShop),
-        &order_window(&w),
-    ))
-    .unwrap();
-    block_on(w.services.sync_reporting(&actor, &w.tenant, &meta, &w.account(Platform::Meta), &week()))
-        .unwrap();
-    let key = block_on(w.keys.current_key(&KeyScope::tenant(&w.tenant))).unwrap();
-    let contact = fixtures::contact(
-        &w.tenant,
-        &custodian_core::tenant::ContactId::new("c1").unwrap(),
-        1,
-        &key,
-        &SeededRng::new(3),
-    )
-    .unwrap();
-    block_on(w.store.put_contact(&contact, Vec::new())).unwrap();
 
     let out = block_on(w.services.offboard(&actor, &w.tenant)).unwrap();
     assert!(out.json.contains("\"orders\""));
@@ -848,25 +847,8 @@ fn reads_by_class(w: &World, before: usize) -> BTreeMap<DataClass, u64> {
 #[test]
 fn a_streamed_export_reads_audits_and_answers_one_page_at_a_time_rgt_1_aud_1_min_1() {
     let w = World::with_settings(vec![shop_script(), meta_script()], |s| s.export_page = 7);
-    let shop = w.connect(Platform::TikTokShop, &[Task::ReadOrders, Task::ReadBuyerPii]);
-    let meta = w.connect(Platform::Meta, &[Task::ReadReporting, Task::ReadCampaigns]);
+    w.client_with_everything();
     let actor = w.manager();
-    block_on(w.services.set_pii_enabled(&actor, &w.tenant, &shop, true)).unwrap();
-    let account = w.account(Platform::TikTokShop);
-    block_on(w.services.sync_orders(&actor, &w.tenant, &shop, &account, &order_window(&w))).unwrap();
-    block_on(w.services.sync_stock(&actor, &w.tenant, &shop, &account)).unwrap();
-    block_on(w.services.sync_reporting(&actor, &w.tenant, &meta, &w.account(Platform::Meta), &week()))
-        .unwrap();
-    let key = block_on(w.keys.current_key(&KeyScope::tenant(&w.tenant))).unwrap();
-    let contact = fixtures::contact(
-        &w.tenant,
-        &custodian_core::tenant::ContactId::new("c1").unwrap(),
-        1,
-        &key,
-        &SeededRng::new(3),
-    )
-    .unwrap();
-    block_on(w.store.put_contact(&contact, Vec::new())).unwrap();
     let whole = block_on(w.services.export(&actor, &w.tenant)).unwrap();
     let (rows, orders, stock) = (whole.report_rows.len(), whole.orders.len(), whole.stock.len());
     let buyers = whole.orders.iter().filter(|o| o.buyer.is_some()).count();
