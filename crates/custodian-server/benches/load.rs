@@ -31,6 +31,9 @@
 //!    audit append in its own transaction), called alone through the store ports at the same concurrency:
 //!    calls/s and process CPU per call, to show where a read's time goes.
 //!
+//! 4. Export (only with `CUSTODIAN_BENCH_PHASES=export`): the tenant's rights export as one JSON document, in
+//!    process, streamed page by page and then collected whole, with the rise of peak resident memory of each.
+//!
 //! Server and load generator run on separate Tokio runtimes (each with as many worker threads as cores),
 //! so their CPU time can be told apart; they share the machine's cores, as a load generator on the same
 //! host would.
@@ -48,13 +51,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use custodian_core::audit::{ActorRef, AuditEvent, DataRead, NewAuditEvent};
+use custodian_core::authz::Actor;
 use custodian_core::data::{DataClass, Purpose, ReportLevel};
 use custodian_core::grant::GrantId;
 use custodian_core::personnel::token::TokenHash;
 use custodian_core::personnel::token::{self, TokenKind};
-use custodian_core::personnel::{ApiKeyId, Permission};
+use custodian_core::personnel::{ApiKeyId, Permission, PersonId, Role};
 use custodian_core::platform::Platform;
 use custodian_core::ports::{Clock as _, DatasetQuery, IngestBatch};
+use custodian_core::rights::{ExportFile, export_json};
 use custodian_core::tenant::TenantId;
 use custodian_server::config::{Config, MasterKeySource, SecretsConfig, StoreConfig};
 use custodian_server::init_admin;
@@ -577,6 +582,76 @@ fn breakdown(
     });
 }
 
+/// The process's resident memory and its peak since the last reset, in KiB (Linux `/proc/self/status`).
+fn resident_kib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// `CUSTODIAN_BENCH_PHASES=export` (never by default): the bench tenant's rights export as one JSON
+/// document (its report rows and orders), in process through core's use cases, first streamed page by page
+/// (`export_stream`, what `GET /v1/tenants/{id}/rights/export` sends) and then collected whole (`export`, what
+/// offboarding answers): time, size, and how far the process's peak resident memory rose over what was
+/// resident before (the peak is reset through `/proc/self/clear_refs` first; Linux). The streamed runs go
+/// first, so memory the allocator keeps from them cannot hide the whole run's growth; the first two also
+/// fill the store's page caches, so the third shows what streaming itself holds.
+fn export_memory(rt: &tokio::runtime::Runtime, server: &Server) {
+    let services = server.runtime.state().services().clone();
+    let person = fixtures::person(
+        &PersonId::new("bench-exporter").expect("person id"),
+        &[Role::AccountManager],
+        std::slice::from_ref(&server.tenant),
+    );
+    let actor = Actor::Person(fixtures::person_session(&person, SystemClock.now()));
+    let tenant = server.tenant.clone();
+    let measure = |what: &str, run: &dyn Fn() -> (usize, usize, usize)| {
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let (before, _) = resident_kib();
+        let started = Instant::now();
+        let (bytes, chunks, largest) = run();
+        let elapsed = started.elapsed().as_secs_f64();
+        let (_, peak) = resident_kib();
+        println!(
+            "  {what}: {bytes} bytes in {chunks} piece(s) (largest {largest}) in {elapsed:.2} s; peak resident \
+             memory {peak} KiB, {} KiB over the {before} KiB resident before",
+            peak.saturating_sub(before)
+        );
+    };
+    println!("\nexport (JSON document of the bench tenant, in process):");
+    let streamed = || {
+        rt.block_on(async {
+            let mut stream =
+                services.export_stream(&actor, &tenant, ExportFile::Json).await.expect("export stream");
+            let (mut bytes, mut chunks, mut largest) = (0, 0, 0);
+            while let Some(chunk) = stream.next_chunk().await.expect("export chunk") {
+                bytes += chunk.len();
+                chunks += 1;
+                largest = largest.max(chunk.len());
+            }
+            (bytes, chunks, largest)
+        })
+    };
+    // The first runs also fill the store's page caches (SQLite: up to 16 MiB for each of 8 reader
+    // connections), which stay: the third shows what streaming itself holds.
+    measure("streamed, first run (store caches filling)", &streamed);
+    measure("streamed, second run", &streamed);
+    measure("streamed, third run", &streamed);
+    measure("collected whole", &|| {
+        rt.block_on(async {
+            let bundle = services.export(&actor, &tenant).await.expect("export");
+            let document = export_json(&bundle);
+            (document.len(), 1, document.len())
+        })
+    });
+}
+
 fn main() {
     let rows = env_or("CUSTODIAN_BENCH_ROWS", 10_000);
     let connections = env_or("CUSTODIAN_BENCH_CONNECTIONS", 64).max(1);
@@ -610,7 +685,8 @@ fn main() {
         ("report-rows", "report rows (Internal: decision audited, read not counted)"),
         ("orders", "orders (Confidential: every read audited as data_read)"),
     ];
-    // `CUSTODIAN_BENCH_PHASES=orders` (or `report-rows`) runs one phase only, e.g. under a profiler.
+    // `CUSTODIAN_BENCH_PHASES=orders` (or `report-rows`) runs one phase only, e.g. under a profiler;
+    // `export` adds the export measurement (`export_memory`).
     let only = std::env::var("CUSTODIAN_BENCH_PHASES").unwrap_or_default();
     for (path, what) in phases {
         if !only.is_empty() && !only.split(',').any(|p| p.trim() == path) {
@@ -670,6 +746,9 @@ fn main() {
     }
 
     breakdown(&server_rt, &load_rt, &server, connections, page);
+    if only.split(',').any(|p| p.trim() == "export") {
+        export_memory(&server_rt, &server);
+    }
 
     let Server { runtime, stop, served, pg, .. } = server;
     let _ = stop.send(());
