@@ -410,7 +410,7 @@ impl ExportFile {
     }
 
     /// Whether the file carries opened buyer PII: the JSON document and `orders.csv` do; `order_lines.csv`
-    /// is made of orders but holds none, so its export never opens a buyer (MIN-1).
+    /// is made of orders but holds none, so its export never opens a buyer (MIN-2: PII only where it is needed).
     pub fn carries_buyers(self) -> bool {
         matches!(self, ExportFile::Json | ExportFile::OrdersCsv)
     }

@@ -3,7 +3,7 @@
 //! page ([`Services::export_stream`], for a download of any size: one page of records in memory at a time).
 //!
 //! Both read the same pages ([`Services::export_page`]). The stream reads only the sections its file is
-//! made of and opens buyer PII only for a file that carries it (MIN-1), and it records each page's reads
+//! made of and opens buyer PII only for a file that carries it (MIN-2), and it records each page's reads
 //! in the audit trail (AUD-1: class and count) before the page leaves. A record of another tenant stops
 //! the export (SEG-1).
 
@@ -110,10 +110,10 @@ impl ExportStream {
     /// over and what was answered so far is incomplete: every later call answers [`ServiceError::Conflict`].
     pub async fn next_chunk(&mut self) -> Result<Option<String>, ServiceError> {
         match std::mem::replace(&mut self.stage, Stage::Failed) {
-            Stage::Head(writer, mut out) => match self.records(writer, 0, 0, &mut out).await {
-                Ok(()) => Ok(Some(out)),
-                Err(e) => Err(e),
-            },
+            Stage::Head(writer, mut out) => {
+                self.records(writer, 0, 0, &mut out).await?;
+                Ok(Some(out))
+            }
             Stage::Records { writer, section, offset } => {
                 let mut out = String::new();
                 self.records(writer, section, offset, &mut out).await?;

@@ -845,7 +845,7 @@ fn reads_by_class(w: &World, before: usize) -> BTreeMap<DataClass, u64> {
 }
 
 #[test]
-fn a_streamed_export_reads_audits_and_answers_one_page_at_a_time_rgt_1_aud_1_min_1() {
+fn a_streamed_export_reads_audits_and_answers_one_page_at_a_time_rgt_1_aud_1_min_2() {
     let w = World::with_settings(vec![shop_script(), meta_script()], |s| s.export_page = 7);
     w.client_with_everything();
     let actor = w.manager();
