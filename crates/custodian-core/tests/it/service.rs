@@ -932,6 +932,43 @@ fn a_streamed_export_reads_audits_and_answers_one_page_at_a_time_rgt_1_aud_1_min
 }
 
 #[test]
+fn a_streamed_export_stops_at_a_record_of_another_tenant_before_anything_is_counted_seg_1() {
+    let w = World::new(Vec::new());
+    // A store that answers a record of another tenant (a defect SEG-1 guards against).
+    let other = TenantId::new("other").unwrap();
+    let target =
+        fixtures::target(&other, &GrantId::new("g-x").unwrap(), &fixtures::account(Platform::Meta, 1));
+    let foreign = fixtures::report_row(&target, ReportLevel::Campaign, date!(2026 - 01 - 01), 1, 0);
+    let mut datasets = custodian_core::ports::MockDatasetStore::new();
+    datasets.expect_report_rows().times(1).returning(move |_| Ok(vec![foreign.clone()]));
+    let deps = Deps {
+        tenants: w.store.clone(),
+        grants: w.store.clone(),
+        datasets: Arc::new(datasets),
+        audit: w.store.clone(),
+        personnel: w.store.clone(),
+        cases: w.store.clone(),
+        secrets: w.secrets.clone(),
+        keys: w.keys.clone(),
+        notifier: w.notifier.clone(),
+        clock: w.clock.clone(),
+        rng: Arc::new(SeededRng::new(9)),
+        platforms: BTreeMap::new(),
+    };
+    let services = Services::new(deps, Settings::new(Environment::Production));
+    let before = w.chain(&w.tenant).len();
+    let mut stream = block_on(services.export_stream(&w.manager(), &w.tenant, ExportFile::Json)).unwrap();
+    let refused = block_on(stream.next_chunk());
+    assert!(
+        matches!(&refused, Err(ServiceError::Conflict(m)) if m.contains("another tenant")),
+        "{refused:?}"
+    );
+    assert!(reads_by_class(&w, before).is_empty(), "nothing counted, nothing answered");
+    let after = block_on(stream.next_chunk());
+    assert!(matches!(after, Err(ServiceError::Conflict(_))), "{after:?}");
+}
+
+#[test]
 fn isolation_stops_processing() {
     let w = World::new(vec![meta_script()]);
     let grant = w.connect(Platform::Meta, &[Task::ReadReporting, Task::ReadCampaigns]);
