@@ -83,6 +83,11 @@ pub const APP_ROLE: &str = "custodian_app";
 ///   purges, anonymisation, grants, cases, audit appends of their own, jobs) keep synchronous commits.
 pub const INGEST_SYNCHRONOUS_COMMIT: &str = "off";
 
+/// How long a pooled connection may sit idle and still be handed out without a ping first
+/// ([`PgStore::connect`]): one idle longer may have been cut off (a server restart, a firewall's idle
+/// timeout) and is checked, one in steady use is not.
+pub const PING_AFTER_IDLE: Duration = Duration::from_secs(10);
+
 /// Every storage port on one PostgreSQL connection pool.
 #[derive(Clone)]
 pub struct PgStore {
@@ -112,13 +117,37 @@ impl PgStore {
     /// Connects a pool of at most `max_connections` to `url`. A server that is not on a loopback address
     /// or a Unix socket must be reached with `sslmode=verify-full` or `verify-ca` (TLS-1; sqlx uses rustls,
     /// TLS 1.2 or higher).
+    ///
+    /// A pooled connection is pinged before it is handed out only if it sat idle for
+    /// [`PING_AFTER_IDLE`] or longer (one that failed the ping is closed and another taken). A connection
+    /// in steady use is not: sqlx pings every connection as it goes back to the pool, and a ping before
+    /// each use as well was one round trip of the four or five each store call made.
     pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+        Self::connect_pinging_after(url, max_connections, PING_AFTER_IDLE).await
+    }
+
+    /// [`PgStore::connect`] with connections pinged before use once idle for `ping_after_idle`
+    /// ([`Duration::ZERO`]: before every use).
+    pub async fn connect_pinging_after(
+        url: &str,
+        max_connections: u32,
+        ping_after_idle: Duration,
+    ) -> Result<PgPool, StoreError> {
         let options = PgConnectOptions::from_str(url)
             .map_err(|_| StoreError::Invalid("the database url is not a valid postgres url".to_owned()))?;
         check_tls(&options)?;
         PgPoolOptions::new()
             .max_connections(max_connections.max(1))
             .acquire_timeout(Duration::from_secs(30))
+            .test_before_acquire(false)
+            .before_acquire(move |conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= ping_after_idle {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
             .connect_with(options)
             .await
             .map_err(error::store)

@@ -15,6 +15,7 @@ mod audit;
 mod contracts;
 mod dataset;
 mod jobs;
+mod pool;
 mod rls;
 mod schema;
 
@@ -32,7 +33,7 @@ use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
 const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 #[expect(clippy::disallowed_methods, reason = "the test harness reads DATABASE_URL, as sqlx::test does")]
-fn admin_url() -> String {
+pub(crate) fn admin_url() -> String {
     std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
 }
 
