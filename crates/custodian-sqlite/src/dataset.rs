@@ -294,7 +294,11 @@ const ORDER_DATA: &[&str] = &[
 
 /// An order line as its order's `lines` column holds it (migration 0005): one JSON array of these, in the
 /// order's line order.
-type StoredLine = (String, String, i64, i64);
+/// One line of a stored `lines` column: `[line_id, sku, quantity, unit_price_micros]`. Its texts borrow
+/// from the column unless they hold JSON escapes (ids and SKUs seldom do), so a page of orders does not
+/// copy every line's id and SKU twice on the way to its records.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct StoredLine<'a>(#[serde(borrow)] Cow<'a, str>, #[serde(borrow)] Cow<'a, str>, i64, i64);
 
 /// An order's `lines` column: `[line_id, sku, quantity, unit_price_micros]` for each line, in order.
 fn encode_lines(lines: &[OrderLine]) -> Result<String, StoreError> {
@@ -304,7 +308,7 @@ fn encode_lines(lines: &[OrderLine]) -> Result<String, StoreError> {
 }
 
 /// A stored `lines` column, parsed.
-fn stored_lines(text: &str) -> Result<Vec<StoredLine>, StoreError> {
+fn stored_lines(text: &str) -> Result<Vec<StoredLine<'_>>, StoreError> {
     serde_json::from_str(text).map_err(|e| corrupt("order lines", e))
 }
 
@@ -337,8 +341,8 @@ fn encode_order(order: &Order) -> Result<(String, String, String, Vec<Value<'_>>
 /// written again, so lines stored as other JSON text of the same values (by migration 0005) compare
 /// equal.
 fn order_columns(row: &SqliteRow) -> Result<Vec<Value<'static>>, StoreError> {
-    let lines: Vec<StoredLine> = stored_lines(&get_text(row, "lines")?)?;
-    let lines = serde_json::to_string(&lines).map_err(|e| corrupt("order lines", e))?;
+    let text = get_text(row, "lines")?;
+    let lines = serde_json::to_string(&stored_lines(&text)?).map_err(|e| corrupt("order lines", e))?;
     Ok(vec![
         owned(get_text(row, "grant_id")?),
         owned(get_text(row, "status")?),
@@ -369,7 +373,7 @@ fn order_page(filter: &str) -> PageQuery {
 fn decode_order(tenant: &TenantId, row: &PageRow<'_>) -> Result<Order, StoreError> {
     let lines = stored_lines(row.text("lines")?)?
         .into_iter()
-        .map(|(id, sku, quantity, unit_price_micros)| {
+        .map(|StoredLine(id, sku, quantity, unit_price_micros)| {
             Ok(OrderLine {
                 id: parse_id("order line id", &id)?,
                 sku: parse_id("sku", &sku)?,
