@@ -172,6 +172,8 @@ async fn dataset_pages_are_exactly_what_the_openapi_document_describes() {
         let page_props = schema_props(&doc, page_schema);
         let reply = s.h.call("GET", &format!("/v1/tenants/t1/{path}{query}"), &ff, None).await;
         assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        assert_eq!(reply.headers[axum::http::header::CONTENT_TYPE], "application/json", "{path}{query}");
+        assert_eq!(reply.headers[axum::http::header::CACHE_CONTROL], "no-store", "{path}{query}");
         let keys: BTreeSet<String> = reply.body.as_object().unwrap().keys().cloned().collect();
         assert_eq!(keys, page_props, "{path}{query}: the page");
         let item_ref = &doc.pointer(page_schema["$ref"].as_str().unwrap().trim_start_matches('#')).unwrap()["properties"]
