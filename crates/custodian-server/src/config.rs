@@ -40,6 +40,12 @@
 //! | `monitor_every_seconds` | 900 | 1 ..= 86400 | the MON-1 detectors |
 //!
 //! An interval shorter than the slot runs once per slot.
+//!
+//! Rights requests (file only, section `[rights]`; see [`RightsConfig`]):
+//!
+//! | key | default | bounds | meaning |
+//! |---|---|---|---|
+//! | `export_page` | 1000 | 1 ..= 10000 | records an export reads, audits and sends at a time (RGT-1): about what a streamed export holds in memory |
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -106,6 +112,7 @@ pub struct Config {
     pub platforms: BTreeMap<Platform, PlatformConfig>,
     pub notifier: NotifierConfig,
     pub worker: WorkerConfig,
+    pub rights: RightsConfig,
     pub source: Source,
 }
 
@@ -283,6 +290,25 @@ impl Default for WorkerConfig {
             retention_every_seconds: 24 * 3600,
             monitor_every_seconds: 900,
         }
+    }
+}
+
+/// How rights requests are served (`[rights]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RightsConfig {
+    /// Records per page of an export (RGT-1): each page is read, counted in the audit trail and sent before
+    /// the next is read, so a streamed export holds about one page. Default 1000; 1 ..= 10000.
+    pub export_page: u32,
+}
+
+impl RightsConfig {
+    /// The largest export page.
+    pub const MAX_EXPORT_PAGE: u32 = 10_000;
+}
+
+impl Default for RightsConfig {
+    fn default() -> Self {
+        Self { export_page: 1_000 }
     }
 }
 

@@ -269,10 +269,8 @@ impl Runtime {
             rng,
             platforms: built.adapters,
         };
-        let mut settings = Settings::new(config.environment);
-        settings.environment_violations = config.violations();
-        settings.mfa_required = config.security.mfa_required;
-        let mut state = AppState::new(deps, settings, &config.security).with_public_url(&config.public_url);
+        let mut state = AppState::new(deps, policy_settings(&config), &config.security)
+            .with_public_url(&config.public_url);
         if let Some(amazon) = built.amazon {
             state = state.with_amazon_adapter(amazon);
         }
@@ -312,6 +310,16 @@ impl Runtime {
     pub async fn close(self) {
         self.store.close().await;
     }
+}
+
+/// The policy settings of `config`: its environment (with its ENV-1 violations), MFA and export page over
+/// [`Settings::new`]'s defaults.
+pub fn policy_settings(config: &Config) -> Settings {
+    let mut settings = Settings::new(config.environment);
+    settings.environment_violations = config.violations();
+    settings.mfa_required = config.security.mfa_required;
+    settings.export_page = config.rights.export_page;
+    settings
 }
 
 /// The worker settings of `config`: its `[worker]` schedule over [`WorkerSettings`]' defaults.

@@ -12,8 +12,8 @@ use serde::Deserialize;
 
 use super::{
     Config, ConfigError, DEFAULT_DATA_DIR, DEFAULT_LISTEN, FileSecret, MasterKeySource, NotifierConfig,
-    OutboundConfig, PlatformConfig, SecretsConfig, SecurityConfig, Source, StoreConfig, WorkerConfig,
-    env_prefix,
+    OutboundConfig, PlatformConfig, RightsConfig, SecretsConfig, SecurityConfig, Source, StoreConfig,
+    WorkerConfig, env_prefix,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -35,6 +35,8 @@ pub(super) struct RawConfig {
     notifier: RawNotifier,
     #[serde(default)]
     worker: RawWorker,
+    #[serde(default)]
+    rights: RawRights,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,6 +98,12 @@ struct RawWorker {
     validate_every_seconds: Option<u32>,
     retention_every_seconds: Option<u32>,
     monitor_every_seconds: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRights {
+    export_page: Option<u32>,
 }
 
 /// Parses the TOML text; the error names the line and key, not the values.
@@ -183,6 +191,18 @@ fn resolve_worker(raw: RawWorker) -> Result<WorkerConfig, ConfigError> {
             raw.monitor_every_seconds,
             d.monitor_every_seconds,
             daily,
+        )?,
+    })
+}
+
+fn resolve_rights(raw: RawRights) -> Result<RightsConfig, ConfigError> {
+    let d = RightsConfig::default();
+    Ok(RightsConfig {
+        export_page: bounded(
+            "rights.export_page",
+            raw.export_page,
+            d.export_page,
+            RightsConfig::MAX_EXPORT_PAGE,
         )?,
     })
 }
@@ -279,6 +299,7 @@ pub(super) fn resolve(raw: RawConfig, env: &BTreeMap<String, String>) -> Result<
     };
 
     let worker = resolve_worker(raw.worker)?;
+    let rights = resolve_rights(raw.rights)?;
 
     Ok(Config {
         environment,
@@ -292,6 +313,7 @@ pub(super) fn resolve(raw: RawConfig, env: &BTreeMap<String, String>) -> Result<
         platforms,
         notifier,
         worker,
+        rights,
         source: Source::Given,
     })
 }

@@ -370,6 +370,28 @@ fn the_worker_schedule_is_refused_out_of_bounds() {
 }
 
 #[test]
+fn rgt_1_the_export_page_comes_from_the_file_reaches_the_policy_settings_and_is_bounded() {
+    let config = Config::defaults().unwrap();
+    assert_eq!(config.rights, RightsConfig::default());
+    assert_eq!(
+        crate::runtime::policy_settings(&config).export_page,
+        custodian_core::service::Settings::new(Environment::Development).export_page
+    );
+    let config = load(Some("[rights]\nexport_page = 250\n"), &[]).unwrap();
+    assert_eq!(config.rights, RightsConfig { export_page: 250 });
+    let settings = crate::runtime::policy_settings(&config);
+    assert_eq!(settings.export_page, 250);
+    assert_eq!(settings.environment, Environment::Development);
+    assert!(settings.mfa_required);
+    let config = load(Some("[rights]\nexport_page = 10000\n"), &[]).unwrap();
+    assert_eq!(config.rights.export_page, RightsConfig::MAX_EXPORT_PAGE);
+    check_err(Some("[rights]\nexport_page = 0\n"), &[], "`rights.export_page`: must be at least 1");
+    check_err(Some("[rights]\nexport_page = 10001\n"), &[], "`rights.export_page`: must be at most 10000");
+    check_err(Some("[rights]\nexport_page = \"all\"\n"), &[], "expected u32");
+    check_err(Some("[rights]\npage = 5\n"), &[], "unknown field `page`");
+}
+
+#[test]
 fn a_metrics_token_comes_from_the_file_or_the_environment_and_must_be_long_enough() {
     let file = "[security]\nmetrics_token = \"file-token-0123456789\"\n";
     let config = load(Some(file), &[]).unwrap();
