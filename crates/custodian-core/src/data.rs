@@ -175,6 +175,43 @@ impl RecordKind {
             RecordKind::StockLevel => "stock_level",
         }
     }
+
+    /// The parts of `key` if it is a natural key of this kind as `natural_key()` writes it (e.g.
+    /// [`Order::natural_key`]): report rows `account level object day` (a known level, a valid
+    /// `YYYY-MM-DD` day), campaigns and orders `account id`, stock `account sku location` (the location may
+    /// be empty); no other part may be empty. `None` for anything else.
+    pub fn key_parts(self, key: &str) -> Option<Vec<&str>> {
+        let parts: Vec<&str> = key.split(' ').collect();
+        let shape = match self {
+            RecordKind::ReportRow => {
+                parts.len() == 4
+                    && parts.get(1).is_some_and(|l| ReportLevel::ALL.iter().any(|level| level.as_str() == *l))
+                    && parts.get(3).is_some_and(|d| parse_key_day(d).is_some())
+            }
+            RecordKind::Campaign | RecordKind::Order => parts.len() == 2,
+            RecordKind::StockLevel => parts.len() == 3,
+        };
+        let filled = parts
+            .iter()
+            .enumerate()
+            .all(|(i, p)| !p.is_empty() || (self == RecordKind::StockLevel && i == 2));
+        (shape && filled).then_some(parts)
+    }
+}
+
+/// A `YYYY-MM-DD` key part as a date.
+fn parse_key_day(raw: &str) -> Option<Date> {
+    let bytes = raw.as_bytes();
+    if bytes.len() != 10 || bytes.get(4) != Some(&b'-') || bytes.get(7) != Some(&b'-') {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| {
+        raw.get(range).filter(|d| d.bytes().all(|b| b.is_ascii_digit())).and_then(|d| d.parse::<u16>().ok())
+    };
+    let year = i32::from(digits(0..4)?);
+    let month = time::Month::try_from(u8::try_from(digits(5..7)?).ok()?).ok()?;
+    let day = u8::try_from(digits(8..10)?).ok()?;
+    Date::from_calendar_date(year, month, day).ok()
 }
 
 string_id!(
@@ -266,6 +303,22 @@ pub enum ReportLevel {
     Ad,
 }
 
+impl ReportLevel {
+    /// Every level, from the widest.
+    pub const ALL: [ReportLevel; 4] =
+        [ReportLevel::Account, ReportLevel::Campaign, ReportLevel::AdGroup, ReportLevel::Ad];
+
+    /// `account`, `campaign`, `ad_group` or `ad`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportLevel::Account => "account",
+            ReportLevel::Campaign => "campaign",
+            ReportLevel::AdGroup => "ad_group",
+            ReportLevel::Ad => "ad",
+        }
+    }
+}
+
 /// Spend, delivery and conversion aggregates of one object on one day (MIN-1: no user-level data).
 /// Money is in micros of the row's currency.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -288,6 +341,27 @@ pub struct ReportRow {
     pub date: Date,
     pub currency: Currency,
     pub metrics: Metrics,
+}
+
+/// The natural keys of stored records within their tenant as one text each, the form of
+/// [`RecordMeta::key`](crate::retention::RecordMeta::key): the key's parts joined by a space. No part can
+/// hold a space or anything below it (identifiers are printable ASCII without whitespace), so these texts
+/// sort byte by byte exactly as the keys' parts do one after another. Dataset pages follow that order and
+/// continue after a key ([`DatasetQuery::after`](crate::ports::DatasetQuery::after)).
+fn joined_key(parts: &[&str]) -> String {
+    parts.join(" ")
+}
+
+/// A day as a key part: `YYYY-MM-DD`.
+fn key_day(date: Date) -> String {
+    format!("{:04}-{:02}-{:02}", date.year(), u8::from(date.month()), date.day())
+}
+
+impl ReportRow {
+    /// `account level object day`, e.g. `meta:act_1 ad 120 2024-12-01` (see [`joined_key`]).
+    pub fn natural_key(&self) -> String {
+        joined_key(&[&self.account.key(), self.level.as_str(), self.object.as_str(), &key_day(self.date)])
+    }
 }
 
 /// Delivery status of a campaign.
@@ -324,6 +398,13 @@ pub struct Campaign {
     pub daily_budget_micros: Option<i64>,
     pub lifetime_budget_micros: Option<i64>,
     pub updated_at: OffsetDateTime,
+}
+
+impl Campaign {
+    /// `account campaign`, e.g. `meta:act_1 120` (see [`joined_key`]).
+    pub fn natural_key(&self) -> String {
+        joined_key(&[&self.account.key(), self.id.as_str()])
+    }
 }
 
 /// Normalized order status across the commerce platforms.
@@ -380,6 +461,11 @@ pub struct Order {
 }
 
 impl Order {
+    /// `account order`, e.g. `ebay:seller-1 12-345` (see [`joined_key`]).
+    pub fn natural_key(&self) -> String {
+        joined_key(&[&self.account.key(), self.id.as_str()])
+    }
+
     /// The sealing context of this order's buyer PII: bound to the tenant and the order.
     pub fn seal_context(&self) -> SealContext {
         SealContext::new(&self.tenant, RecordKind::Order.as_str(), &format!("{}/{}", self.account, self.id))
@@ -396,6 +482,17 @@ pub struct StockLevel {
     pub location: Option<LocationId>,
     pub quantity: i64,
     pub observed_at: OffsetDateTime,
+}
+
+impl StockLevel {
+    /// `account sku location`, the location empty when the platform reports none (see [`joined_key`]).
+    pub fn natural_key(&self) -> String {
+        joined_key(&[
+            &self.account.key(),
+            self.sku.as_str(),
+            self.location.as_ref().map_or("", LocationId::as_str),
+        ])
+    }
 }
 
 /// Checks a raw id the way every id is checked, for callers that hold plain strings.

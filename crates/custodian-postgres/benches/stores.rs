@@ -368,15 +368,7 @@ async fn main() {
         tokio::spawn(async move {
             let (mut reads, mut worst) = (0u64, Duration::ZERO);
             while !done.load(Ordering::Relaxed) {
-                let query = DatasetQuery {
-                    tenant: other.clone(),
-                    grant: None,
-                    account: None,
-                    from: None,
-                    to: None,
-                    offset: 0,
-                    limit: 100,
-                };
+                let query = DatasetQuery { limit: 100, ..DatasetQuery::everything(other.clone()) };
                 let started = Instant::now();
                 let rows = store.report_rows(&query).await.expect("read during purge");
                 worst = worst.max(started.elapsed());

@@ -75,12 +75,20 @@ pub(crate) struct Filters {
     pub(crate) from_at: Option<OffsetDateTime>,
     /// The day after `to`, as its first instant (UTC): an exclusive upper bound.
     pub(crate) to_at: Option<OffsetDateTime>,
+    /// Only keys after this one (`DatasetQuery::after`; `""`, before every key, when it is unset): the
+    /// primary key `(tenant_id, natural_key)` seeks to it.
+    pub(crate) after: String,
     pub(crate) offset: i64,
     pub(crate) limit: i64,
 }
 
 impl Filters {
-    fn of(query: &DatasetQuery) -> Result<Self, StoreError> {
+    fn of(query: &DatasetQuery, kind: RecordKind) -> Result<Self, StoreError> {
+        let after = match &query.after {
+            None => String::new(),
+            Some(key) if kind.key_parts(key).is_some() => key.clone(),
+            Some(_) => return Err(StoreError::Invalid(format!("`after` is not a {} key", kind.as_str()))),
+        };
         let start = |d: Date| d.with_time(Time::MIDNIGHT).assume_offset(UtcOffset::UTC);
         Ok(Self {
             tenant: query.tenant.to_string(),
@@ -92,6 +100,7 @@ impl Filters {
             to_at: query
                 .to
                 .map(|d| d.next_day().map_or(OffsetDateTime::new_utc(Date::MAX, Time::MIDNIGHT), start)),
+            after,
             offset: check::big("offset", query.offset)?,
             limit: i64::from(query.limit),
         })
@@ -257,7 +266,7 @@ impl DatasetStore for PgStore {
     }
 
     async fn report_rows(&self, query: &DatasetQuery) -> Result<Vec<ReportRow>, StoreError> {
-        let filters = Filters::of(query)?;
+        let filters = Filters::of(query, RecordKind::ReportRow)?;
         let mut tx = self.begin_read(&filters.tenant).await?;
         let rows = records::read_report_rows(&mut tx, &filters).await?;
         tx.commit().await.map_err(error::store)?;
@@ -265,7 +274,7 @@ impl DatasetStore for PgStore {
     }
 
     async fn campaigns(&self, query: &DatasetQuery) -> Result<Vec<Campaign>, StoreError> {
-        let filters = Filters::of(query)?;
+        let filters = Filters::of(query, RecordKind::Campaign)?;
         let mut tx = self.begin_read(&filters.tenant).await?;
         let rows = records::read_campaigns(&mut tx, &filters).await?;
         tx.commit().await.map_err(error::store)?;
@@ -273,7 +282,7 @@ impl DatasetStore for PgStore {
     }
 
     async fn orders(&self, query: &DatasetQuery) -> Result<Vec<Order>, StoreError> {
-        let filters = Filters::of(query)?;
+        let filters = Filters::of(query, RecordKind::Order)?;
         let mut tx = self.begin_read(&filters.tenant).await?;
         let rows = records::read_orders(&mut tx, &filters).await?;
         tx.commit().await.map_err(error::store)?;
@@ -281,7 +290,7 @@ impl DatasetStore for PgStore {
     }
 
     async fn stock(&self, query: &DatasetQuery) -> Result<Vec<StockLevel>, StoreError> {
-        let filters = Filters::of(query)?;
+        let filters = Filters::of(query, RecordKind::StockLevel)?;
         let mut tx = self.begin_read(&filters.tenant).await?;
         let rows = records::read_stock(&mut tx, &filters).await?;
         tx.commit().await.map_err(error::store)?;

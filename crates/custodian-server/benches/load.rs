@@ -544,13 +544,8 @@ fn breakdown(
         })
         .await;
         let query = DatasetQuery {
-            tenant: tenant.clone(),
-            grant: None,
-            account: None,
-            from: None,
-            to: None,
-            offset: 0,
             limit: u32::try_from(page + 1).expect("page size"),
+            ..DatasetQuery::everything(tenant.clone())
         };
         let (s, q) = (store.clone(), query.clone());
         let read = format!("read: report_rows ({})", page + 1);

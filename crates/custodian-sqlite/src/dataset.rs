@@ -41,7 +41,7 @@ use self::page::{PageQuery, PageRow};
 use crate::SqliteStore;
 use crate::codec::{
     MAX_TEXT_BYTES, Named, account, at, check_text, day, int, invalid, named, nanos, opt_at, opt_nanos,
-    parse_day, parse_day_opt, parse_id, uint,
+    parse_day, parse_id, uint,
 };
 use crate::error::{corrupt, db};
 use crate::read::Arg;
@@ -98,6 +98,7 @@ struct Encoded<'a> {
 /// What the store needs to know about a record kind.
 trait Record: Sized + Send + Sync + 'static {
     const TABLE: &'static str;
+    const KIND: RecordKind;
     /// Natural key columns after `tenant_id`, in key order.
     const KEY: &'static [&'static str];
     /// Every other column but `stored_at`.
@@ -135,6 +136,7 @@ fn currency(raw: &str) -> Result<Currency, StoreError> {
 
 impl Record for ReportRow {
     const TABLE: &'static str = "report_rows";
+    const KIND: RecordKind = RecordKind::ReportRow;
     const KEY: &'static [&'static str] = &["account_key", "level", "object_id", "day"];
     const DATA: &'static [&'static str] = &[
         "grant_id",
@@ -191,6 +193,7 @@ impl Record for ReportRow {
 
 impl Record for Campaign {
     const TABLE: &'static str = "campaigns";
+    const KIND: RecordKind = RecordKind::Campaign;
     const KEY: &'static [&'static str] = &["account_key", "campaign_id"];
     const DATA: &'static [&'static str] = &[
         "grant_id",
@@ -244,6 +247,7 @@ impl Record for Campaign {
 
 impl Record for StockLevel {
     const TABLE: &'static str = "stock_levels";
+    const KIND: RecordKind = RecordKind::StockLevel;
     const KEY: &'static [&'static str] = &["account_key", "sku", "location"];
     const DATA: &'static [&'static str] = &["grant_id", "quantity", "observed_at"];
     const DAY: (&'static str, bool) = ("observed_at", false);
@@ -639,9 +643,20 @@ async fn stored_orders(
 fn query_filter<'a>(
     query: &'a DatasetQuery,
     day: (&str, bool),
+    kind: RecordKind,
+    key: &[&str],
 ) -> Result<(String, Vec<Value<'a>>), StoreError> {
     let mut sql = String::from("tenant_id = ?");
     let mut values = vec![text(query.tenant.as_str())];
+    if let Some(after) = &query.after {
+        // Keyset paging: the row value of the key columns after the last key read, which the primary key
+        // index seeks to (`SEARCH … USING INDEX … (tenant_id=? AND (…)>(…))`).
+        let parts = parse_key(kind, after)
+            .ok_or_else(|| invalid(format!("`after` is not a {} key", kind.as_str())))?;
+        let marks = vec!["?"; parts.len()].join(", ");
+        sql.push_str(&format!(" AND ({}) > ({marks})", key.join(", ")));
+        values.extend(parts.into_iter().map(|part| Value::Text(Cow::Owned(part))));
+    }
     if let Some(account) = &query.account {
         sql.push_str(" AND account_key = ?");
         values.push(owned(account.key()));
@@ -686,7 +701,7 @@ fn midnight(date: Option<Date>) -> i64 {
 
 /// A dataset read ordered by natural key.
 async fn read<T: Record>(store: &SqliteStore, query: &DatasetQuery) -> Result<Vec<T>, StoreError> {
-    let (filter, values) = query_filter(query, T::DAY)?;
+    let (filter, values) = query_filter(query, T::DAY, T::KIND, T::KEY)?;
     let names: Vec<&str> = T::KEY.iter().chain(T::DATA).copied().collect();
     let columns = names.join(", ");
     let order = T::KEY.join(", ");
@@ -715,21 +730,10 @@ fn page_args(values: &[Value<'_>], query: &DatasetQuery) -> Vec<Arg> {
     args
 }
 
-/// Parses a retention key of `kind` into its key column values; `None` if it is not one.
+/// Parses a retention key of `kind` into its key column values; `None` if it is not one
+/// ([`RecordKind::key_parts`]).
 fn parse_key(kind: RecordKind, key: &str) -> Option<Vec<String>> {
-    let parts: Vec<&str> = key.split(' ').collect();
-    let ok = match kind {
-        RecordKind::ReportRow => {
-            parts.len() == 4
-                && parts.get(1).is_some_and(|l| ReportLevel::from_name(l).is_some())
-                && parts.get(3).is_some_and(|d| parse_day_opt(d).is_some())
-        }
-        RecordKind::Campaign | RecordKind::Order => parts.len() == 2,
-        RecordKind::StockLevel => parts.len() == 3,
-    };
-    let non_empty =
-        parts.iter().enumerate().all(|(i, p)| !p.is_empty() || (kind == RecordKind::StockLevel && i == 2));
-    (ok && non_empty).then(|| parts.into_iter().map(str::to_owned).collect())
+    kind.key_parts(key).map(|parts| parts.into_iter().map(str::to_owned).collect())
 }
 
 fn key_columns(kind: RecordKind) -> (&'static str, &'static [&'static str]) {
@@ -915,7 +919,8 @@ impl DatasetStore for SqliteStore {
     }
 
     async fn orders(&self, query: &DatasetQuery) -> Result<Vec<Order>, StoreError> {
-        let (filter, values) = query_filter(query, ("created_at", false))?;
+        let (filter, values) =
+            query_filter(query, ("created_at", false), RecordKind::Order, &["account_key", "order_id"])?;
         let page = order_page(&filter);
         let rows = self.read_page(&page, page_args(&values, query), query.limit).await?;
         let names = order_page_columns();

@@ -174,3 +174,65 @@ proptest! {
         prop_assert_eq!(open(&k, &ctx, &tampered), Err(SealError::Authentication));
     }
 }
+
+proptest! {
+    /// Natural keys joined by a space sort exactly as their parts do one after another (no part holds a
+    /// space or anything below it), so a store may page by either, and `key_parts` gives the parts back.
+    #[test]
+    fn natural_keys_sort_like_their_parts_and_split_back(
+        a in proptest::collection::vec("[!-~]{1,6}", 3),
+        b in proptest::collection::vec("[!-~]{1,6}", 3),
+    ) {
+        let (ka, kb) = (a.join(" "), b.join(" "));
+        prop_assert_eq!(ka.cmp(&kb), a.cmp(&b));
+        let parts = RecordKind::StockLevel.key_parts(&ka).unwrap();
+        prop_assert_eq!(parts, a.iter().map(String::as_str).collect::<Vec<_>>());
+        prop_assert!(RecordKind::Order.key_parts(&ka).is_none());
+    }
+}
+
+#[test]
+fn natural_keys_of_each_kind_and_what_is_not_one() {
+    let tenant = TenantId::new("t1").unwrap();
+    let grant = GrantId::new("g1").unwrap();
+    let account = AccountRef::parse_key("meta:act_1").unwrap();
+    let row = ReportRow {
+        tenant: tenant.clone(),
+        grant: grant.clone(),
+        account: account.clone(),
+        level: ReportLevel::AdGroup,
+        object: ObjectId::new("120").unwrap(),
+        date: time::macros::date!(2024 - 03 - 07),
+        currency: Currency::new("EUR").unwrap(),
+        metrics: Metrics::default(),
+    };
+    assert_eq!(row.natural_key(), "meta:act_1 ad_group 120 2024-03-07");
+    assert_eq!(
+        RecordKind::ReportRow.key_parts(&row.natural_key()).unwrap(),
+        ["meta:act_1", "ad_group", "120", "2024-03-07"]
+    );
+    let stock = StockLevel {
+        tenant,
+        grant,
+        account,
+        sku: Sku::new("S-1").unwrap(),
+        location: None,
+        quantity: 3,
+        observed_at: time::OffsetDateTime::UNIX_EPOCH,
+    };
+    assert_eq!(stock.natural_key(), "meta:act_1 S-1 ");
+    assert_eq!(RecordKind::StockLevel.key_parts(&stock.natural_key()).unwrap(), ["meta:act_1", "S-1", ""]);
+    for (kind, bad) in [
+        (RecordKind::ReportRow, "meta:act_1 adset 120 2024-03-07"),
+        (RecordKind::ReportRow, "meta:act_1 ad 120 2024-02-30"),
+        (RecordKind::ReportRow, "meta:act_1 ad 120 24-03-07"),
+        (RecordKind::ReportRow, "meta:act_1 ad  2024-03-07"),
+        (RecordKind::Campaign, "meta:act_1"),
+        (RecordKind::Order, "ebay:s 1 2"),
+        (RecordKind::Order, " 1"),
+        (RecordKind::StockLevel, " S-1 L"),
+        (RecordKind::Campaign, ""),
+    ] {
+        assert!(kind.key_parts(bad).is_none(), "{kind:?} {bad:?}");
+    }
+}

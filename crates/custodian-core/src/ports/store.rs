@@ -255,7 +255,8 @@ pub struct UpsertCounts {
     pub unchanged: u64,
 }
 
-/// A dataset read: one tenant, optionally one grant and a day or time range, paged by offset.
+/// A dataset read: one tenant, optionally one grant and a day or time range, in natural key order, paged
+/// by key (`after`) and, within what follows it, by offset.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatasetQuery {
     pub tenant: TenantId,
@@ -263,6 +264,12 @@ pub struct DatasetQuery {
     pub account: Option<AccountRef>,
     pub from: Option<Date>,
     pub to: Option<Date>,
+    /// Only records whose natural key (`natural_key()` of the record, e.g.
+    /// [`Order::natural_key`](crate::data::Order::natural_key)) sorts after this one: the key of the last
+    /// record of the previous page. A page read this way costs the same at the end of a large dataset as at
+    /// its start, where an offset makes the store step over every record before it. A text that is not a
+    /// key of the kind read is [`StoreError::Invalid`].
+    pub after: Option<String>,
     pub offset: u64,
     pub limit: u32,
 }
@@ -272,7 +279,16 @@ impl DatasetQuery {
     /// limit but the type's. Narrow it with struct update syntax, e.g.
     /// `DatasetQuery { limit: 50, ..DatasetQuery::everything(tenant) }`.
     pub fn everything(tenant: TenantId) -> Self {
-        Self { tenant, grant: None, account: None, from: None, to: None, offset: 0, limit: u32::MAX }
+        Self {
+            tenant,
+            grant: None,
+            account: None,
+            from: None,
+            to: None,
+            after: None,
+            offset: 0,
+            limit: u32::MAX,
+        }
     }
 }
 

@@ -46,6 +46,18 @@ impl SectionPage {
         }
     }
 
+    /// The natural key of the page's last record, where the next page of its section starts
+    /// ([`DatasetQuery::after`]); `None` for an empty page and for contacts (read all at once).
+    fn last_key(&self) -> Option<String> {
+        match self {
+            SectionPage::ReportRows(r) => r.last().map(ReportRow::natural_key),
+            SectionPage::Campaigns(c) => c.last().map(Campaign::natural_key),
+            SectionPage::Orders(o) => o.last().map(|o| o.order.natural_key()),
+            SectionPage::Stock(s) => s.last().map(StockLevel::natural_key),
+            SectionPage::Contacts(_) => None,
+        }
+    }
+
     /// Records of another tenant than `tenant` (contacts are read by tenant and have no other).
     fn foreign(&self, tenant: &TenantId) -> usize {
         match self {
@@ -77,8 +89,9 @@ impl SectionPage {
 enum Stage {
     /// The head is not sent yet.
     Head(ExportWriter, String),
-    /// Reading `section` of the file's sections, from `offset`.
-    Records { writer: ExportWriter, section: usize, offset: u64 },
+    /// Reading `section` of the file's sections, after the record with natural key `after` (from its
+    /// first record if `None`).
+    Records { writer: ExportWriter, section: usize, after: Option<String> },
     /// The end was sent.
     Done,
     /// A page failed: what was sent is incomplete.
@@ -111,12 +124,12 @@ impl ExportStream {
     pub async fn next_chunk(&mut self) -> Result<Option<String>, ServiceError> {
         match std::mem::replace(&mut self.stage, Stage::Failed) {
             Stage::Head(writer, mut out) => {
-                self.records(writer, 0, 0, &mut out).await?;
+                self.records(writer, 0, None, &mut out).await?;
                 Ok(Some(out))
             }
-            Stage::Records { writer, section, offset } => {
+            Stage::Records { writer, section, after } => {
                 let mut out = String::new();
-                self.records(writer, section, offset, &mut out).await?;
+                self.records(writer, section, after, &mut out).await?;
                 Ok(Some(out))
             }
             Stage::Done => {
@@ -127,13 +140,14 @@ impl ExportStream {
         }
     }
 
-    /// Appends the next non-empty page from (`section`, `offset`) on to `out`, or the file's end if there
-    /// is none, and sets the stage that follows. On error the stage stays [`Stage::Failed`].
+    /// Appends the next non-empty page of `section` after the key `after` (or of the sections after it) to
+    /// `out`, or the file's end if there is none, and sets the stage that follows. On error the stage stays
+    /// [`Stage::Failed`].
     async fn records(
         &mut self,
         mut writer: ExportWriter,
         mut section: usize,
-        mut offset: u64,
+        mut after: Option<String>,
         out: &mut String,
     ) -> Result<(), ServiceError> {
         let limit = self.services.settings.export_page.max(1);
@@ -141,14 +155,13 @@ impl ExportStream {
         while let Some(&kind) = sections.get(section) {
             let page = self
                 .services
-                .export_page(&self.tenant, kind, offset, limit, self.file.carries_buyers())
+                .export_page(&self.tenant, kind, after.take(), limit, self.file.carries_buyers())
                 .await?;
             let n = page.len();
             if kind == ExportSection::Contacts || n < limit as usize {
                 section += 1;
-                offset = 0;
             } else {
-                offset += n as u64;
+                after = page.last_key();
             }
             if n == 0 {
                 continue;
@@ -165,7 +178,7 @@ impl ExportStream {
                 }
             }
             writer.write(page.records(), out).map_err(|e| ServiceError::Conflict(e.to_string()))?;
-            self.stage = Stage::Records { writer, section, offset };
+            self.stage = Stage::Records { writer, section, after };
             return Ok(());
         }
         writer.finish(out);
@@ -227,10 +240,11 @@ impl Services {
         };
         let limit = self.settings.export_page.max(1);
         for section in ExportSection::ALL {
-            let mut offset = 0u64;
+            let mut after = None;
             loop {
-                let page = self.export_page(tenant, section, offset, limit, true).await?;
+                let page = self.export_page(tenant, section, after, limit, true).await?;
                 let n = page.len();
+                after = page.last_key();
                 match page {
                     SectionPage::ReportRows(r) => bundle.report_rows.extend(r),
                     SectionPage::Campaigns(c) => bundle.campaigns.extend(c),
@@ -241,24 +255,26 @@ impl Services {
                 if section == ExportSection::Contacts || n < limit as usize {
                     break;
                 }
-                offset += n as u64;
             }
         }
         Ok(bundle)
     }
 
-    /// Up to `limit` records of `section` from `offset` on, in the store's order; orders with their buyer
-    /// opened if `buyers` (else none is opened), contacts opened, all of them at once (a tenant has few).
+    /// Up to `limit` records of `section` after the natural key `after` (from the first if `None`), in
+    /// key order: a page found by key costs the same however far into a large tenant it is. Orders with
+    /// their buyer opened if `buyers` (else none is opened); contacts opened, all of them at once (a tenant
+    /// has few), on the first page only.
     async fn export_page(
         &self,
         tenant: &TenantId,
         section: ExportSection,
-        offset: u64,
+        after: Option<String>,
         limit: u32,
         buyers: bool,
     ) -> Result<SectionPage, ServiceError> {
         let d = &self.deps.datasets;
-        let q = DatasetQuery { offset, limit, ..DatasetQuery::everything(tenant.clone()) };
+        let first = after.is_none();
+        let q = DatasetQuery { after, limit, ..DatasetQuery::everything(tenant.clone()) };
         Ok(match section {
             ExportSection::ReportRows => SectionPage::ReportRows(d.report_rows(&q).await?),
             ExportSection::Campaigns => SectionPage::Campaigns(d.campaigns(&q).await?),
@@ -273,8 +289,7 @@ impl Services {
             }
             ExportSection::Stock => SectionPage::Stock(d.stock(&q).await?),
             ExportSection::Contacts => {
-                let contacts =
-                    if offset == 0 { self.deps.tenants.contacts(tenant).await? } else { Vec::new() };
+                let contacts = if first { self.deps.tenants.contacts(tenant).await? } else { Vec::new() };
                 let mut page = Vec::with_capacity(contacts.len());
                 let scope = KeyScope::tenant(tenant);
                 for c in contacts {

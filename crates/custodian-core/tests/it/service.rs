@@ -144,15 +144,7 @@ impl World {
     }
 
     fn query(&self) -> DatasetQuery {
-        DatasetQuery {
-            tenant: self.tenant.clone(),
-            grant: None,
-            account: None,
-            from: None,
-            to: None,
-            offset: 0,
-            limit: 10_000,
-        }
+        DatasetQuery { limit: 10_000, ..DatasetQuery::everything(self.tenant.clone()) }
     }
 
     fn count(&self, kind: RecordKind) -> u64 {

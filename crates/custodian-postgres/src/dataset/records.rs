@@ -34,12 +34,7 @@ const ORDER_STATUSES: [OrderStatus; 7] = [
 ];
 
 pub(super) fn level_name(level: ReportLevel) -> &'static str {
-    match level {
-        ReportLevel::Account => "account",
-        ReportLevel::Campaign => "campaign",
-        ReportLevel::AdGroup => "ad_group",
-        ReportLevel::Ad => "ad",
-    }
+    level.as_str()
 }
 
 fn currency(raw: &str) -> Result<Currency, StoreError> {
@@ -274,6 +269,7 @@ pub(crate) async fn read_report_rows(
          FROM report_rows
          WHERE tenant_id = $1 AND ($2::text IS NULL OR grant_id = $2) AND ($3::text IS NULL OR account_key = $3)
            AND ($4::date IS NULL OR day >= $4) AND ($5::date IS NULL OR day <= $5)
+         AND natural_key > $8
          ORDER BY natural_key OFFSET $6 LIMIT $7",
     )
     .bind(&f.tenant)
@@ -283,6 +279,7 @@ pub(crate) async fn read_report_rows(
     .bind(f.to)
     .bind(f.offset)
     .bind(f.limit)
+    .bind(&f.after)
     .fetch_all(&mut *conn)
     .await
     .map_err(error::store)?;
@@ -391,6 +388,7 @@ pub(crate) async fn read_campaigns(
          FROM campaigns
          WHERE tenant_id = $1 AND ($2::text IS NULL OR grant_id = $2) AND ($3::text IS NULL OR account_key = $3)
            AND ($4::timestamptz IS NULL OR updated_at >= $4) AND ($5::timestamptz IS NULL OR updated_at < $5)
+         AND natural_key > $8
          ORDER BY natural_key OFFSET $6 LIMIT $7",
     )
     .bind(&f.tenant)
@@ -400,6 +398,7 @@ pub(crate) async fn read_campaigns(
     .bind(f.to_at)
     .bind(f.offset)
     .bind(f.limit)
+    .bind(&f.after)
     .fetch_all(&mut *conn)
     .await
     .map_err(error::store)?;
@@ -640,7 +639,8 @@ pub(crate) async fn read_orders(conn: &mut PgConnection, f: &Filters) -> Result<
                WHERE tenant_id = $1 AND ($2::text IS NULL OR grant_id = $2)
                  AND ($3::text IS NULL OR account_key = $3)
                  AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
-               ORDER BY natural_key OFFSET $6 LIMIT $7) AS o
+               AND natural_key > $8
+         ORDER BY natural_key OFFSET $6 LIMIT $7) AS o
          CROSS JOIN LATERAL (
              SELECT array_agg(x.line_no) AS line_nos, array_agg(x.line_id) AS line_ids,
                     array_agg(x.sku) AS line_skus, array_agg(x.quantity) AS line_quantities,
@@ -656,6 +656,7 @@ pub(crate) async fn read_orders(conn: &mut PgConnection, f: &Filters) -> Result<
     .bind(f.to_at)
     .bind(f.offset)
     .bind(f.limit)
+    .bind(&f.after)
     .fetch_all(&mut *conn)
     .await
     .map_err(error::store)?;
@@ -791,6 +792,7 @@ pub(crate) async fn read_stock(conn: &mut PgConnection, f: &Filters) -> Result<V
          FROM stock_levels
          WHERE tenant_id = $1 AND ($2::text IS NULL OR grant_id = $2) AND ($3::text IS NULL OR account_key = $3)
            AND ($4::timestamptz IS NULL OR observed_at >= $4) AND ($5::timestamptz IS NULL OR observed_at < $5)
+         AND natural_key > $8
          ORDER BY natural_key OFFSET $6 LIMIT $7",
     )
     .bind(&f.tenant)
@@ -800,6 +802,7 @@ pub(crate) async fn read_stock(conn: &mut PgConnection, f: &Filters) -> Result<V
     .bind(f.to_at)
     .bind(f.offset)
     .bind(f.limit)
+    .bind(&f.after)
     .fetch_all(&mut *conn)
     .await
     .map_err(error::store)?;

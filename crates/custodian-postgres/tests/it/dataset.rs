@@ -66,6 +66,7 @@ async fn re_ingesting_a_page_writes_nothing() {
         account: None,
         from: Some(changed.date),
         to: Some(changed.date),
+        after: None,
         offset: 0,
         limit: 10_000,
     };
@@ -179,6 +180,7 @@ async fn bad_input_is_invalid_never_a_panic() {
         account: None,
         from: None,
         to: None,
+        after: None,
         offset: u64::MAX,
         limit: 1,
     };
@@ -449,13 +451,9 @@ async fn an_order_page_carries_its_own_lines_in_line_order_seg_1() {
 
     orders.sort_by(|x, y| x.id.as_str().cmp(y.id.as_str()));
     let query = |tenant: &TenantId, offset, limit| DatasetQuery {
-        tenant: tenant.clone(),
-        grant: None,
-        account: None,
-        from: None,
-        to: None,
         offset,
         limit,
+        ..DatasetQuery::everything(tenant.clone())
     };
     let mut read = db.store.orders(&query(&s.tenant, 0, 2)).await.unwrap();
     read.extend(db.store.orders(&query(&s.tenant, 2, 10)).await.unwrap());

@@ -10,9 +10,11 @@
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse as _, Response};
+use custodian_core::data::{Campaign, RecordKind, ReportRow, StockLevel};
 use custodian_core::grant::GrantId;
 use custodian_core::platform::AccountRef;
 use custodian_core::ports::DatasetQuery;
+use data_encoding::BASE64URL_NOPAD;
 use serde::Serialize;
 
 use super::grants::service_error;
@@ -33,7 +35,7 @@ const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1_000;
 
 /// The store query of `params` for tenant `id`: bad filters are 422, a bad cursor 400.
-fn query(id: &str, params: &DatasetParams) -> Result<DatasetQuery, AppError> {
+fn query(id: &str, params: &DatasetParams, kind: RecordKind) -> Result<DatasetQuery, AppError> {
     let tenant = tenant_from_path(id)?;
     let grant = params
         .grant
@@ -56,19 +58,36 @@ fn query(id: &str, params: &DatasetParams) -> Result<DatasetQuery, AppError> {
     if !(1..=MAX_LIMIT).contains(&limit) {
         return Err(AppError::invalid(format!("`limit` must be 1 to {MAX_LIMIT}")));
     }
-    let offset = match params.cursor.as_deref() {
-        None => 0,
-        Some(raw) => raw
-            .strip_prefix("o")
-            .and_then(|n| n.parse::<u64>().ok())
+    let (after, offset) = match params.cursor.as_deref() {
+        None => (None, 0),
+        Some(raw) => parse_cursor(raw, kind)
             .ok_or_else(|| AppError::bad_request("`cursor` is not a cursor this server issued"))?,
     };
-    Ok(DatasetQuery { tenant, grant, account, from, to, offset, limit })
+    Ok(DatasetQuery { tenant, grant, account, from, to, after, offset, limit })
 }
 
-/// The cursor of the page after `query`'s, if this one (`len` records) is full.
-fn next_cursor(len: usize, query: &DatasetQuery) -> Option<String> {
-    (len == query.limit as usize).then(|| format!("o{}", query.offset.saturating_add(u64::from(query.limit))))
+/// A cursor this server issued for a dataset of `kind`: `k` and the last record's natural key in unpadded base64url (the page
+/// after it, found by key however far into the dataset), or `o` and an offset (the form issued before
+/// keyed cursors, still honoured for a walk that began with one).
+fn parse_cursor(raw: &str, kind: RecordKind) -> Option<(Option<String>, u64)> {
+    if let Some(key) = raw.strip_prefix('k') {
+        let bytes = BASE64URL_NOPAD.decode(key.as_bytes()).ok()?;
+        let key = String::from_utf8(bytes).ok().filter(|k| kind.key_parts(k).is_some())?;
+        return Some((Some(key), 0));
+    }
+    raw.strip_prefix('o').and_then(|n| n.parse::<u64>().ok()).map(|offset| (None, offset))
+}
+
+/// The cursor of the page after `query`'s, if this one (`len` records, the last with natural key
+/// `last_key`) is full. A walk that began with an offset cursor goes on by offset.
+fn next_cursor(len: usize, last_key: Option<String>, query: &DatasetQuery) -> Option<String> {
+    if len != query.limit as usize {
+        return None;
+    }
+    match last_key {
+        Some(key) if query.offset == 0 => Some(format!("k{}", BASE64URL_NOPAD.encode(key.as_bytes()))),
+        _ => Some(format!("o{}", query.offset.saturating_add(u64::from(query.limit)))),
+    }
 }
 
 /// About how many bytes of JSON one record of each dataset takes (a report row about 250, an order with
@@ -105,9 +124,9 @@ pub(super) async fn report_rows(
     AppQuery(params): AppQuery<DatasetParams>,
 ) -> PageReply {
     no_pii(&params)?;
-    let query = query(&id, &params)?;
+    let query = query(&id, &params, RecordKind::ReportRow)?;
     let rows = state.services().read_report_rows(&auth.actor, &query).await.map_err(service_error)?;
-    let next_cursor = next_cursor(rows.len(), &query);
+    let next_cursor = next_cursor(rows.len(), rows.last().map(ReportRow::natural_key), &query);
     page(
         ReportRowsPage { report_rows: rows.iter().map(report_row_view).collect(), next_cursor },
         rows.len(),
@@ -123,9 +142,9 @@ pub(super) async fn campaigns(
     AppQuery(params): AppQuery<DatasetParams>,
 ) -> PageReply {
     no_pii(&params)?;
-    let query = query(&id, &params)?;
+    let query = query(&id, &params, RecordKind::Campaign)?;
     let rows = state.services().read_campaigns(&auth.actor, &query).await.map_err(service_error)?;
-    let next_cursor = next_cursor(rows.len(), &query);
+    let next_cursor = next_cursor(rows.len(), rows.last().map(Campaign::natural_key), &query);
     page(
         CampaignsPage { campaigns: rows.iter().map(campaign_view).collect(), next_cursor },
         rows.len(),
@@ -142,9 +161,9 @@ pub(super) async fn orders(
     AppQuery(params): AppQuery<DatasetParams>,
 ) -> PageReply {
     let with_pii = params.with_pii.unwrap_or(false);
-    let query = query(&id, &params)?;
+    let query = query(&id, &params, RecordKind::Order)?;
     let orders = state.services().read_orders(&auth.actor, &query, with_pii).await.map_err(service_error)?;
-    let next_cursor = next_cursor(orders.len(), &query);
+    let next_cursor = next_cursor(orders.len(), orders.last().map(|o| o.order.natural_key()), &query);
     page(
         OrdersPage { orders: orders.iter().map(|o| order_view(o, with_pii)).collect(), next_cursor },
         orders.len(),
@@ -160,8 +179,8 @@ pub(super) async fn stock(
     AppQuery(params): AppQuery<DatasetParams>,
 ) -> PageReply {
     no_pii(&params)?;
-    let query = query(&id, &params)?;
+    let query = query(&id, &params, RecordKind::StockLevel)?;
     let rows = state.services().read_stock(&auth.actor, &query).await.map_err(service_error)?;
-    let next_cursor = next_cursor(rows.len(), &query);
+    let next_cursor = next_cursor(rows.len(), rows.last().map(StockLevel::natural_key), &query);
     page(StockPage { stock: rows.iter().map(stock_view).collect(), next_cursor }, rows.len(), STOCK_BYTES)
 }

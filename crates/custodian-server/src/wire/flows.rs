@@ -111,12 +111,7 @@ pub(crate) struct CallbackParams {
 // ---- responses ----
 
 pub(crate) fn report_level(level: ReportLevel) -> &'static str {
-    match level {
-        ReportLevel::Account => "account",
-        ReportLevel::Campaign => "campaign",
-        ReportLevel::AdGroup => "ad_group",
-        ReportLevel::Ad => "ad",
-    }
+    level.as_str()
 }
 
 /// Why a grant was revoked; `kind` says which.

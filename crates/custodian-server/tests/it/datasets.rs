@@ -84,11 +84,22 @@ async fn cursor_paging_walks_every_record_once() {
             assert!(seen.insert(order["id"].as_str().unwrap().to_owned()), "seen twice: {order}");
         }
         match page.body["next_cursor"].as_str() {
-            Some(cursor) => path = format!("/v1/tenants/t1/orders?limit=2&cursor={cursor}"),
+            Some(cursor) => {
+                // A keyed cursor: the page after the last order's natural key, wherever it is.
+                assert!(cursor.starts_with('k'), "{cursor}");
+                path = format!("/v1/tenants/t1/orders?limit=2&cursor={cursor}");
+            }
             None => break,
         }
     }
     assert_eq!((seen.len(), pages), (5, 3));
+    // An offset cursor (the form issued before keyed ones) still walks on by offset.
+    let by_offset = s.h.call("GET", "/v1/tenants/t1/orders?limit=2&cursor=o4", &ff, None).await;
+    assert_eq!(items(&by_offset.body, "orders").len(), 1, "{}", by_offset.text);
+    // A keyed cursor whose key is not an order key (a stock key, base64url of `a b c`) is refused, not
+    // read.
+    let forged = s.h.call("GET", "/v1/tenants/t1/orders?cursor=kYSBiIGM", &ff, None).await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST, "{}", forged.text);
     let stock = s.h.call("GET", "/v1/tenants/t1/stock?grant=g-shop&account=ebay:user-1", &ff, None).await;
     assert_eq!(items(&stock.body, "stock").len(), 3, "{}", stock.text);
     let other = s.h.call("GET", "/v1/tenants/t1/stock?account=ebay:user-2", &ff, None).await;

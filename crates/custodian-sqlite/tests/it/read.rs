@@ -15,7 +15,7 @@ use time::macros::date;
 use crate::support::{FileStore, grant, setup, tenant};
 
 fn page(t: &TenantId, offset: u64, limit: u32) -> DatasetQuery {
-    DatasetQuery { tenant: t.clone(), grant: None, account: None, from: None, to: None, offset, limit }
+    DatasetQuery { offset, limit, ..DatasetQuery::everything(t.clone()) }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

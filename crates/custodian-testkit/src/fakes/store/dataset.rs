@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 use custodian_core::audit::NewAuditEvent;
-use custodian_core::data::{Campaign, DataClass, Order, RecordKind, ReportLevel, ReportRow, StockLevel};
+use custodian_core::data::{Campaign, DataClass, Order, RecordKind, ReportRow, StockLevel};
 use custodian_core::grant::GrantId;
 use custodian_core::platform::{AccountRef, Task};
 use custodian_core::ports::{
@@ -38,15 +38,6 @@ fn utc_day(at: OffsetDateTime) -> Date {
     at.to_offset(UtcOffset::UTC).date()
 }
 
-fn level_name(level: ReportLevel) -> &'static str {
-    match level {
-        ReportLevel::Account => "account",
-        ReportLevel::Campaign => "campaign",
-        ReportLevel::AdGroup => "ad_group",
-        ReportLevel::Ad => "ad",
-    }
-}
-
 impl Record for ReportRow {
     const KIND: RecordKind = RecordKind::ReportRow;
     fn tenant(&self) -> &TenantId {
@@ -59,7 +50,7 @@ impl Record for ReportRow {
         &self.account
     }
     fn natural_key(&self) -> String {
-        format!("{} {} {} {}", self.account.key(), level_name(self.level), self.object, self.date)
+        ReportRow::natural_key(self)
     }
     /// Report rows by their day.
     fn day(&self) -> Date {
@@ -85,7 +76,7 @@ impl Record for Campaign {
         &self.account
     }
     fn natural_key(&self) -> String {
-        format!("{} {}", self.account.key(), self.id)
+        Campaign::natural_key(self)
     }
     /// Campaigns by the day they were last updated.
     fn day(&self) -> Date {
@@ -111,7 +102,7 @@ impl Record for Order {
         &self.account
     }
     fn natural_key(&self) -> String {
-        format!("{} {}", self.account.key(), self.id)
+        Order::natural_key(self)
     }
     /// Orders by the day they were created.
     fn day(&self) -> Date {
@@ -140,8 +131,7 @@ impl Record for StockLevel {
         &self.account
     }
     fn natural_key(&self) -> String {
-        let location = self.location.as_ref().map_or("", |l| l.as_str());
-        format!("{} {} {}", self.account.key(), self.sku, location)
+        StockLevel::natural_key(self)
     }
     /// Stock by the day it was observed.
     fn day(&self) -> Date {
@@ -199,10 +189,16 @@ impl MemoryStore {
     }
 
     fn query<T: Record>(&self, query: &DatasetQuery) -> Result<Vec<T>, StoreError> {
+        if let Some(after) = query.after.as_deref()
+            && T::KIND.key_parts(after).is_none()
+        {
+            return Err(StoreError::Invalid(format!("`after` is not a {} key", T::KIND.as_str())));
+        }
         self.read(|state| {
             Ok(T::table(state)
                 .iter()
                 .filter(|((tenant, _), _)| tenant == &query.tenant)
+                .filter(|((_, key), _)| query.after.as_ref().is_none_or(|after| key > after))
                 .map(|(_, stored)| &stored.record)
                 .filter(|r| query.grant.as_ref().is_none_or(|g| r.grant() == g))
                 .filter(|r| query.account.as_ref().is_none_or(|a| r.account() == a))
