@@ -66,9 +66,9 @@ fn query(id: &str, params: &DatasetParams, kind: RecordKind) -> Result<DatasetQu
     Ok(DatasetQuery { tenant, grant, account, from, to, after, offset, limit })
 }
 
-/// A cursor this server issued for a dataset of `kind`: `k` and the last record's natural key in unpadded base64url (the page
-/// after it, found by key however far into the dataset), or `o` and an offset (the form issued before
-/// keyed cursors, still honoured for a walk that began with one).
+/// A cursor this server issued for a dataset of `kind`: `k` and the last record's natural key in unpadded
+/// base64url (the page after it, found by key however far into the dataset), or `o` and an offset (the form
+/// issued before keyed cursors, still honoured for a walk that began with one).
 fn parse_cursor(raw: &str, kind: RecordKind) -> Option<(Option<String>, u64)> {
     if let Some(key) = raw.strip_prefix('k') {
         let bytes = BASE64URL_NOPAD.decode(key.as_bytes()).ok()?;
@@ -91,8 +91,9 @@ fn next_cursor(len: usize, last_key: Option<String>, query: &DatasetQuery) -> Op
 }
 
 /// About how many bytes of JSON one record of each dataset takes (a report row about 250, an order with
-/// three lines about 500), so that a page is serialized into one buffer of about its size: grown from a
-/// small one, as a generic JSON answer is, a page of orders was copied eight times on its way out.
+/// three lines about 500), so that a page is serialized into one buffer of about its size. A generic JSON
+/// answer starts at 128 bytes and doubles, so a page of 50 orders was reallocated and copied about eight
+/// times on its way out.
 const REPORT_ROW_BYTES: usize = 320;
 const CAMPAIGN_BYTES: usize = 320;
 const ORDER_BYTES: usize = 640;
