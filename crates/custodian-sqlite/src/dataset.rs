@@ -296,11 +296,10 @@ const ORDER_DATA: &[&str] = &[
     "lines",
 ];
 
-/// An order line as its order's `lines` column holds it (migration 0005): one JSON array of these, in the
-/// order's line order.
-/// One line of a stored `lines` column: `[line_id, sku, quantity, unit_price_micros]`. Its texts borrow
-/// from the column unless they hold JSON escapes (ids and SKUs seldom do), so a page of orders does not
-/// copy every line's id and SKU twice on the way to its records.
+/// An order line as its order's `lines` column holds it (migration 0005; the column is one JSON array of
+/// these, in the order's line order): `[line_id, sku, quantity, unit_price_micros]`. Its texts borrow from
+/// the column unless they hold JSON escapes (ids and SKUs seldom do), so a page of orders does not copy
+/// every line's id and SKU twice on the way to its records.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]
 struct StoredLine<'a>(#[serde(borrow)] Cow<'a, str>, #[serde(borrow)] Cow<'a, str>, i64, i64);
 
